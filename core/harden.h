@@ -1,0 +1,14 @@
+/*
+ * harden.h - process-wide protections applied before anything else runs.
+ */
+#ifndef AZ_HARDEN_H
+#define AZ_HARDEN_H
+
+/*
+ * No core dumps (RLIMIT_CORE 0) and not dumpable (PR_SET_DUMPABLE 0), so a
+ * crash or a debugger attach by another user cannot lift secrets out of
+ * memory.  Returns 0, or -1 if either call failed (the caller warns).
+ */
+int az_harden_process(void);
+
+#endif
