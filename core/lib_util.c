@@ -13,6 +13,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "secret.h"
+#include "yamldoc.h"
 
 /* ---- json: lua-cjson as shipped by Debian -------------------------------- */
 
@@ -185,4 +186,5 @@ void az_open_builtin_libs(lua_State *L)
     az_preload(L, "env", az_luaopen_env);
     az_preload(L, "json", az_luaopen_json);
     az_preload(L, "log", az_luaopen_log);
+    az_preload(L, "yaml", az_luaopen_yaml);
 }

@@ -27,6 +27,7 @@ int main(void)
     suite_buf();
     suite_error();
     suite_harden();
+    suite_http();
     suite_log();
     suite_runtime();
 

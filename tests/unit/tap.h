@@ -17,6 +17,7 @@ void suite_base64(void);
 void suite_buf(void);
 void suite_error(void);
 void suite_harden(void);
+void suite_http(void);
 void suite_log(void);
 void suite_runtime(void);
 
