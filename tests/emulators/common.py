@@ -29,6 +29,7 @@ IDLE_TIMEOUT = 30              # seconds a keep-alive connection may sit idle
 HANDSHAKE_TIMEOUT = 10
 MAX_DELAY = 300                # a fault may not stall a request longer than this
 LOG_CAPACITY = 20000
+POLL_INTERVAL = 0.1            # how often a listener looks for a shutdown request
 
 ROUTE_KINDS = (
     "imds", "app_service", "app_service_2017", "arc", "oidc", "jwks",
@@ -258,9 +259,21 @@ class EmuServer(http.server.ThreadingHTTPServer):
                 self.name, client_address[0], sys.exc_info()[1]), file=sys.stderr, flush=True)
 
     def start(self):
-        thread = threading.Thread(target=self.serve_forever, name=self.name, daemon=True)
+        thread = threading.Thread(target=self.serve_forever, args=(POLL_INTERVAL,),
+                                  name=self.name, daemon=True)
         thread.start()
         return thread
+
+
+def stop_servers(servers):
+    """Stop every listener at once (each `shutdown` waits for its poll loop) and close them."""
+    stoppers = [threading.Thread(target=s.shutdown, daemon=True) for s in servers]
+    for thread in stoppers:
+        thread.start()
+    for thread in stoppers:
+        thread.join(5)
+    for server in servers:
+        server.server_close()
 
 
 class EmuHandler(http.server.BaseHTTPRequestHandler):
