@@ -111,8 +111,9 @@ class Fault:
         self.headers = spec.get("headers") or {}
         if not isinstance(self.headers, dict):
             raise ValueError("headers must be an object")
-        if spec.get("retry_after") is not None:
-            self.headers["Retry-After"] = str(spec["retry_after"])
+        self.retry_after = spec.get("retry_after")
+        if self.retry_after is not None:
+            self.headers["Retry-After"] = str(self.retry_after)
         self.delay = float(spec.get("delay") or 0)
         if not 0 <= self.delay <= MAX_DELAY:
             raise ValueError("delay must be between 0 and %d seconds" % MAX_DELAY)
@@ -226,8 +227,9 @@ class EmuServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, name, app, hub, tls_context=None, max_body=MAX_BODY):
+    def __init__(self, name, app, hub, tls_context=None, max_body=MAX_BODY, logged=True):
         self.name = name
+        self.logged = logged
         self.app = app
         self.hub = hub
         self.tls_context = tls_context
@@ -362,6 +364,8 @@ class EmuHandler(http.server.BaseHTTPRequestHandler):
         self._record(request, kind, reply.status, faulted)
 
     def _record(self, request, kind, status, faulted):
+        if not self.server.logged:
+            return
         self.server.hub.record({
             "time": time.time(),
             "server": self.server.name,

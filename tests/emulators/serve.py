@@ -106,7 +106,7 @@ def build_servers(state):
     contexts = state.tls["contexts"]
     servers = {
         "control": EmuServer("control", ControlApp(state), state.hub,
-                             max_body=MAX_CONTROL_BODY),
+                             max_body=MAX_CONTROL_BODY, logged=False),
         "imds": EmuServer("imds", ImdsApp(side, "vm"), state.hub),
         "imds_aci": EmuServer("imds_aci", ImdsApp(side, "aci"), state.hub),
         "app_service": EmuServer("app_service", AppServiceApp(side), state.hub),
