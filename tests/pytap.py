@@ -40,18 +40,24 @@ def find_test_files(paths):
 
 
 def import_test_file(path):
-    """Import a file as part of its package when it has one, else under a path-derived name."""
-    folder, name = os.path.split(path)
-    parts = [name[:-3]]
-    root = folder
-    while os.path.isfile(os.path.join(root, "__init__.py")):
-        root, package = os.path.split(root)
-        parts.insert(0, package)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    if len(parts) > 1:
+    """Import a test file under a dotted name that follows its path.
+
+    Below the working directory (normally the repository root, which goes on
+    sys.path) the name is the relative path: `tests/emulators/test_x.py` is
+    `tests.emulators.test_x`, so tests import shared code the same way
+    (`from tests.emulators.client import Emulators`). A file in a folder
+    without `__init__.py` also gets its folder on sys.path, for its helpers.
+    """
+    folder = os.path.dirname(path)
+    if not os.path.isfile(os.path.join(folder, "__init__.py")) and folder not in sys.path:
+        sys.path.insert(0, folder)
+    cwd = os.getcwd()
+    parts = os.path.relpath(path, cwd)[:-3].split(os.sep)
+    if parts[0] != ".." and all(part.isidentifier() for part in parts):
+        if cwd not in sys.path:
+            sys.path.insert(0, cwd)
         return importlib.import_module(".".join(parts))
-    unique = os.path.relpath(path).replace(os.sep, ".")[:-3].lstrip(".")
+    unique = "pytap_" + "".join(c if c.isalnum() else "_" for c in path)
     spec = importlib.util.spec_from_file_location(unique, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[unique] = module

@@ -1,6 +1,6 @@
 """Start a private emulator instance from a test and steer it.
 
-    from emulators.client import Emulators      # or tests.emulators.client
+    from tests.emulators.client import Emulators   # from the repository root
 
     with Emulators() as emu:
         env = dict(os.environ, **emu.env)       # point a child process at it

@@ -7,7 +7,7 @@ import time
 import urllib.parse
 
 from .jwt_tools import split_jwt, verify_rs256
-from .testlib import MANAGEMENT, TOKEN_PATH, EmulatorTestCase, query, request
+from .testlib import MANAGEMENT, EmulatorTestCase, query, request
 
 with open(os.path.join(os.path.dirname(__file__), "fixture.json"), encoding="utf-8") as _f:
     AZURE = json.load(_f)["azure"]

@@ -119,6 +119,15 @@ class FaultTest(EmulatorTestCase):
                 self.emu.control("POST", "/_emu/faults", spec)
         self.assertEqual(self.emu.control("GET", "/_emu/faults"), [])
 
+    def test_request_body_limit(self):
+        parts = urllib.parse.urlsplit(self.state["imds_url"])
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+            sock.sendall(b"POST /metadata/identity/oauth2/token HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Length: 100000000\r\n\r\n")
+            answer = sock.recv(4096)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 413 "), answer)
+        self.assertIn(b"Connection: close", answer)
+
     def test_request_log_fields(self):
         self.imds(client_id="abc")
         entry = self.emu.requests("imds")[0]
