@@ -347,6 +347,8 @@ class EmuHandler(http.server.BaseHTTPRequestHandler):
                      faulted=fault is not None)
 
     def _finish(self, request, kind, reply, truncate, faulted=False):
+        # Record first: a client that has its answer must find it in the log and counts.
+        self._record(request, kind, reply.status, faulted)
         self.send_response(reply.status)
         for name, value in reply.headers:
             self.send_header(name, value)
@@ -364,7 +366,6 @@ class EmuHandler(http.server.BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        self._record(request, kind, reply.status, faulted)
 
     def _record(self, request, kind, status, faulted):
         if not self.server.logged:

@@ -27,7 +27,6 @@ import re
 import secrets
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 

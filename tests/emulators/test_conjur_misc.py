@@ -1,5 +1,6 @@
 """whoami, status, authenticators, resources, the Cloud /api layout, TLS and keep-alive."""
 
+import base64
 import http.client
 import ssl
 import urllib.parse
@@ -94,7 +95,7 @@ class CloudLayoutTest(EmulatorTestCase):
         self.assertTrue(cloud.endswith("/api"))
         response = self.authenticate("data/azure-apps/vm-system", account="conjur", base=cloud)
         self.assertEqual(response.status, 200, response)
-        token = __import__("base64").b64encode(response.body).decode()
+        token = base64.b64encode(response.body).decode()
         single = self.conjur("/secrets/conjur/variable/data%2Fvault%2Fdb%2Fpassword",
                              token=token, base=cloud)
         self.assertEqual(single.body, b"cloud-db-password")
