@@ -606,6 +606,7 @@ static int fetch(lua_State *L, const az_source *src,
         outcome o;
         az_http_response resp;
         memset(&o, 0, sizeof o);
+        memset(&resp, 0, sizeof resp);
 
         a.timeout_ms = (long)(ls.deadline_ms - az_monotonic_ms());
         if (a.timeout_ms > ATTEMPT_TIMEOUT_MS)
@@ -614,8 +615,10 @@ static int fetch(lua_State *L, const az_source *src,
         int got = src->kind == AZ_SOURCE_ARC
                       ? arc_challenge(&a, &resp, &o, err)
                       : get_once(&a, NULL, &resp, &o, err);
-        if (got == -2 || (got < 0 && !retryable_failure(o.failure)))
+        if (got == -2 || (got < 0 && !retryable_failure(o.failure))) {
+            az_http_response_free(&resp);
             break; /* err says why: configuration, Arc key, size limit */
+        }
 
         if (got == 0 && resp.status >= 200 && resp.status < 300) {
             rc = take_answer(L, src, &resp, ans, err);

@@ -102,6 +102,16 @@ int az_jwt_push_claims(lua_State *L, const char *jwt, size_t len,
                        "%s: the payload is not base64url", what);
     }
 
+    size_t first = 0;
+    while (first < (size_t)n && (box[first] == ' ' || box[first] == '\t' ||
+                                 box[first] == '\r' || box[first] == '\n'))
+        first++;
+    if (first == (size_t)n || box[first] != '{') {
+        lua_pop(L, 1);
+        return az_fail(err, exit_code, "bad_token", 0,
+                       "%s: the payload is not a JSON object", what);
+    }
+
     char label[160];
     snprintf(label, sizeof label, "the payload of %s", what);
     if (az_json_decode(L, box, (size_t)n, label, exit_code, err) < 0) {
@@ -110,11 +120,6 @@ int az_jwt_push_claims(lua_State *L, const char *jwt, size_t len,
         return -1;
     }
     lua_remove(L, -2); /* claims */
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        return az_fail(err, exit_code, "bad_token", 0,
-                       "%s: the payload is not a JSON object", what);
-    }
 
     int t = lua_gettop(L);
     integer_claim(L, t, "exp");
