@@ -23,11 +23,13 @@ void tap_check(int ok, const char *name, const char *file, int line,
 
 int main(void)
 {
+    suite_azure_time();
     suite_base64();
     suite_buf();
     suite_error();
     suite_harden();
     suite_http();
+    suite_jwt();
     suite_log();
     suite_runtime();
 

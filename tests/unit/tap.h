@@ -13,11 +13,13 @@ void tap_check(int ok, const char *name, const char *file, int line,
 #define CHECK(cond, name) tap_check(!!(cond), (name), __FILE__, __LINE__, #cond)
 
 /* Suites, one per file. */
+void suite_azure_time(void);
 void suite_base64(void);
 void suite_buf(void);
 void suite_error(void);
 void suite_harden(void);
 void suite_http(void);
+void suite_jwt(void);
 void suite_log(void);
 void suite_runtime(void);
 
