@@ -50,6 +50,4 @@ int az_identity_get(lua_State *L, const az_identity_request *req,
     return 0;
 }
 
-void az_identity_cache_clear(void)
-{
-}
+void az_identity_cache_clear(void) {}
