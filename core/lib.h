@@ -10,6 +10,7 @@
 #include <lua.h>
 
 int az_luaopen_base64(lua_State *L);
+int az_luaopen_conjur(lua_State *L);
 int az_luaopen_deliver(lua_State *L);
 int az_luaopen_env(lua_State *L);
 int az_luaopen_json(lua_State *L);
