@@ -164,7 +164,7 @@ local function file_name(e, n)
   return "secret-" .. n
 end
 
-function M.main(args, connect)
+function M.main(args, _version, connect)
   local opts, cmd = M.parse_args(args)
   if opts.help then
     io.stdout:write(M.usage)
