@@ -148,7 +148,7 @@ function M.parse(text, opts)
     end
   else
     for name, node in pairs(doc) do
-      if type(node) == "table" and not node.tag then
+      if type(node) == "table" and not node.tag and node[1] == nil then
         fail("%s: '%s' is a section; pick one with -e ENVIRONMENT", where,
           name)
       end
