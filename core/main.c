@@ -28,18 +28,35 @@
 static int cmd_help(lua_State *L, int argc, char **argv);
 static int cmd_version(lua_State *L, int argc, char **argv);
 
+/* clang-format off */
 static const az_command commands[] = {
-    {"run",      az_cmd_run,
-     "run SCRIPT [ARG...]      run a Lua script (- reads stdin)",            AZ_LOG_INFO,
-     1                                                                                     },
+    {"run", az_cmd_run,
+     "run SCRIPT [ARG...]      run a Lua script (- reads stdin)",
+     AZ_LOG_INFO, 1},
+    {"exec", az_cmd_exec,
+     "exec [OPTS] CMD [ARG...] run CMD with the secrets of secrets.yml",
+     AZ_LOG_WARN, 1},
+    {"get", az_cmd_get,
+     "get [--version N] ID...  print secret values (--base64)",
+     AZ_LOG_WARN, 0},
+    {"token", az_cmd_token,
+     "token [--header]         print a Conjur access token",
+     AZ_LOG_WARN, 0},
     {"identity", az_cmd_identity,
-     "identity [--resource R]  show the Azure identity this host presents",  AZ_LOG_WARN, 0},
-    {"help",     cmd_help,        "help                     show this help", AZ_LOG_WARN,
-     0                                                                                     },
-    {"version",  cmd_version,
-     "version                  show version and libraries",                  AZ_LOG_WARN, 0},
-    {NULL,       NULL,            NULL,                                      0,           0},
+     "identity [--resource R]  show the Azure identity this host presents",
+     AZ_LOG_WARN, 0},
+    {"provider", az_cmd_provider,
+     "provider [ID]            act as a summon provider",
+     AZ_LOG_ERROR, 1},
+    {"help", cmd_help,
+     "help                     show this help",
+     AZ_LOG_WARN, 0},
+    {"version", cmd_version,
+     "version                  show version and libraries",
+     AZ_LOG_WARN, 0},
+    {NULL, NULL, NULL, 0, 0},
 };
+/* clang-format on */
 
 typedef struct global_options {
     int verbose; /* count of -v */
@@ -169,6 +186,14 @@ static int pmain(lua_State *L)
     char **argv = lua_touserdata(L, 2);
     global_options g = {0, 0, 0};
     int i = 1;
+
+    /* installed as summon's provider: the link name selects `provider` */
+    const char *base = strrchr(argv[0], '/');
+    if (strcmp(base ? base + 1 : argv[0], "summon-azconjur") == 0) {
+        az_log_set_level(AZ_LOG_ERROR);
+        lua_pushinteger(L, az_cmd_provider(L, argc, argv));
+        return 1;
+    }
 
     for (; i < argc; i++) {
         int taken = take_global(&g, argc, argv, &i);

@@ -1,0 +1,2 @@
+-- Start-up probe: the first line a script runs.
+io.write("ready\n")
