@@ -235,8 +235,12 @@ static void apply_options(az_http *h, const az_http_request *req, transfer *t,
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
                      h->opts.plain_http_ok ? "http,https" : "https");
+    long connect = timeout;
+    if (req->connect_timeout_ms > 0 && req->connect_timeout_ms < connect)
+        connect = req->connect_timeout_ms;
+
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
                      (curl_off_t)h->opts.max_body);
     curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);

@@ -49,6 +49,12 @@ typedef struct az_http_request {
     size_t body_len;
     const char *what; /* for messages: "the IMDS token endpoint" */
     long timeout_ms;  /* 0: the client's; else min of both */
+    /*
+     * Time allowed for the TCP connect alone; 0: the request's timeout.
+     * Link-local endpoints (IMDS) use a short one so that a host without
+     * them fails fast instead of waiting out the whole request timeout.
+     */
+    long connect_timeout_ms;
 } az_http_request;
 
 typedef struct az_http_response {

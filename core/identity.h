@@ -22,7 +22,7 @@
 
 #include "error.h"
 
-#define AZ_DEFAULT_RESOURCE "https://management.azure.com/"
+#define AZ_DEFAULT_RESOURCE           "https://management.azure.com/"
 #define AZ_DEFAULT_IDENTITY_TIMEOUT_S 90
 
 /* How a user-assigned identity is chosen; NONE means system-assigned. */
@@ -34,19 +34,19 @@ typedef enum az_selector_kind {
 } az_selector_kind;
 
 typedef struct az_identity_request {
-    const char *resource;          /* audience; NULL: AZ_DEFAULT_RESOURCE */
+    const char *resource; /* audience; NULL: AZ_DEFAULT_RESOURCE */
     az_selector_kind selector;
-    const char *selector_value;    /* with a selector other than NONE */
-    long timeout_s;                /* overall deadline, retries included */
-    int force_refresh;             /* bypass the cache (token was refused) */
+    const char *selector_value; /* with a selector other than NONE */
+    long timeout_s;             /* overall deadline, retries included */
+    int force_refresh;          /* bypass the cache (token was refused) */
 } az_identity_request;
 
 typedef struct az_platform_token {
-    const char *source;            /* "imds", "app_service", ... (static) */
-    const char *jwt;               /* NUL-terminated; owned by the cache */
+    const char *source; /* "imds", "app_service", ... (static) */
+    const char *jwt;    /* NUL-terminated; owned by the cache */
     size_t jwt_len;
-    int64_t expires_on;            /* epoch seconds */
-    const char *endpoint;          /* URL asked, or "CONJUR_AUTHN_JWT_TOKEN" */
+    int64_t expires_on;   /* epoch seconds */
+    const char *endpoint; /* URL asked, or "CONJUR_AUTHN_JWT_TOKEN" */
 } az_platform_token;
 
 /*

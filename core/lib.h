@@ -9,6 +9,7 @@
 
 #include <lua.h>
 
+int az_luaopen_azure(lua_State *L);
 int az_luaopen_base64(lua_State *L);
 int az_luaopen_conjur(lua_State *L);
 int az_luaopen_env(lua_State *L);

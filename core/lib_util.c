@@ -182,6 +182,7 @@ int az_luaopen_log(lua_State *L)
 
 void az_open_builtin_libs(lua_State *L)
 {
+    az_preload(L, "azure", az_luaopen_azure);
     az_preload(L, "base64", az_luaopen_base64);
     az_preload(L, "conjur", az_luaopen_conjur);
     az_preload(L, "env", az_luaopen_env);

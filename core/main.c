@@ -29,18 +29,20 @@ static int cmd_help(lua_State *L, int argc, char **argv);
 static int cmd_version(lua_State *L, int argc, char **argv);
 
 static const az_command commands[] = {
-    {"run",     az_cmd_run,
-     "run SCRIPT [ARG...]      run a Lua script (- reads stdin)",        AZ_LOG_INFO,
-     1                                                                                 },
-    {"get",     az_cmd_get,
-     "get [--version N] ID...  print secret values (--base64)",          AZ_LOG_WARN, 0},
-    {"token",   az_cmd_token,
-     "token [--header]         print a Conjur access token",             AZ_LOG_WARN, 0},
-    {"help",    cmd_help,     "help                     show this help", AZ_LOG_WARN,
-     0                                                                                 },
-    {"version", cmd_version,
-     "version                  show version and libraries",              AZ_LOG_WARN, 0},
-    {NULL,      NULL,         NULL,                                      0,           0},
+    {"run",      az_cmd_run,
+     "run SCRIPT [ARG...]      run a Lua script (- reads stdin)",            AZ_LOG_INFO,
+     1                                                                                     },
+    {"get",      az_cmd_get,
+     "get [--version N] ID...  print secret values (--base64)",              AZ_LOG_WARN, 0},
+    {"token",    az_cmd_token,
+     "token [--header]         print a Conjur access token",                 AZ_LOG_WARN, 0},
+    {"identity", az_cmd_identity,
+     "identity [--resource R]  show the Azure identity this host presents",  AZ_LOG_WARN, 0},
+    {"help",     cmd_help,        "help                     show this help", AZ_LOG_WARN,
+     0                                                                                     },
+    {"version",  cmd_version,
+     "version                  show version and libraries",                  AZ_LOG_WARN, 0},
+    {NULL,       NULL,            NULL,                                      0,           0},
 };
 
 typedef struct global_options {
