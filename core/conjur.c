@@ -144,7 +144,14 @@ int az_conjur_send(az_conjur *c, const char *method, const char *url,
                    const char *const *headers, const void *body, size_t len,
                    const char *what, az_error *err)
 {
-    az_http_request req = {method, url, headers, body, len, what, 0};
+    az_http_request req = {
+        .method = method,
+        .url = url,
+        .headers = headers,
+        .body = body,
+        .body_len = len,
+        .what = what,
+    };
 
     c->method = method;
     c->last_url = url;

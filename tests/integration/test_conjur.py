@@ -101,7 +101,6 @@ class ConjurTestCase(unittest.TestCase):
         cls.emu = start_emulators()
         cls.fixture = cls.emu.control("GET", "/_emu/fixture")
         cls.imds_jwt = cls.platform_jwt()
-        cls.real_identity = cls.identity_layer_works()
 
     @classmethod
     def tearDownClass(cls):
@@ -117,13 +116,6 @@ class ConjurTestCase(unittest.TestCase):
         with opener.open(req, timeout=30) as resp:
             return json.loads(resp.read())["access_token"]
 
-    @classmethod
-    def identity_layer_works(cls):
-        """True when this build asks IMDS itself (the identity layer is merged)."""
-        env = clean_env(**cls.emu.env, AZCONJUR_RETRY_SCALE="0.01",
-                        AZCONJUR_IDENTITY_TIMEOUT="5")
-        return azconjur("token", env=env).returncode == 0
-
     def setUp(self):
         self.emu.reset(fixture=True)
         self.tmp = tempfile.TemporaryDirectory()
@@ -136,8 +128,6 @@ class ConjurTestCase(unittest.TestCase):
         env = clean_env(**self.emu.env, AZCONJUR_RETRY_SCALE="0.01",
                         HOME=self.tmp.name,
                         AZCONJUR_SYSTEM_CONFIG=os.path.join(self.tmp.name, "none"))
-        if not self.real_identity:
-            env["CONJUR_AUTHN_JWT_TOKEN"] = self.imds_jwt
         env.update(extra)
         return env
 
@@ -156,9 +146,6 @@ class ConjurTestCase(unittest.TestCase):
     def client_requests(self):
         counts = self.emu.counts()
         return sum(counts.get(k, 0) for k in CLIENT_KINDS)
-
-    def platform_requests(self):
-        return 1 if self.real_identity else 0
 
     def value(self, var_id, account="myorg"):
         entry = self.fixture["conjur"]["accounts"][account]["variables"][var_id]
@@ -267,9 +254,10 @@ class ReadTest(ConjurTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         doc = json.loads(r.stdout)
         self.assertEqual(doc["bench/secret-7"], "bench-value-7")
-        self.assertEqual(self.client_requests(), 2 + self.platform_requests())
+        self.assertEqual(self.client_requests(), 3)
         counts = self.emu.counts()
-        self.assertEqual((counts.get("authn_azure"), counts.get("batch")), (1, 1))
+        self.assertEqual((counts.get("imds"), counts.get("authn_azure"), counts.get("batch")),
+                         (1, 1, 1))
         conns = {e["conn"] for e in self.emu.requests() if e["server"] == "conjur"}
         self.assertEqual(len(conns), 1, "one keep-alive connection for authn and batch")
 
@@ -354,7 +342,7 @@ class AuthnTest(ConjurTestCase):
         self.assertEqual((r.returncode, r.stdout), (0, b"Sup3r-S3cret-Pa55word"), r.stderr)
         counts = self.emu.counts()
         self.assertEqual(counts.get("authn_azure"), 2)
-        self.assertEqual(counts.get("imds", 0), 2 * self.platform_requests())
+        self.assertEqual(counts.get("imds"), 2)
 
     def test_expired_platform_token_twice_exits_5(self):
         self.emu.fault("authn_azure", status=401, body=TOKEN_EXPIRED, count=-1)
