@@ -624,6 +624,8 @@ assert(err(conjur.connect, {identity = {tenant = "x"}}):find("unknown identity s
 assert(err(conjur.connect, {timeout = 1.5}):find("whole number"))
 local e = select(2, pcall(conjur.connect, {url = "http://example.com"}))
 assert(e.code == "config" and e.exit_code == 3)
+e = select(2, pcall(function() conjur.connect{identity = "a.b.c&x=y"}:token() end))
+assert(e.code == "config" and tostring(e):find("not a JWT"))
 local c = conjur.connect()
 assert(err(c.secret, c, ""):find("empty variable id"))
 assert(err(c.secret, c, "x", {version = 0}):find("positive integer"))

@@ -197,6 +197,9 @@ static void test_token_parse(lua_State *L)
           "token claims read");
     CHECK(t.b64.len > 0 && strncmp((char *)t.b64.data, "eyJwcm90", 8) == 0,
           "token base64 built");
+    int64_t left = t.refresh_at - az_monotonic_ms();
+    CHECK(left > 383000 && left <= 384000,
+          "refresh at 80% of exp - iat on the monotonic clock");
     az_token_free(&t);
 
     CHECK(az_token_parse(L, &t, "  \n", 3, "test", &err) < 0 &&
