@@ -400,7 +400,7 @@ class ArcApp:
         if scheme.lower() != "basic" or not self.side.arc_key_valid(presented.strip()):
             return imds_error("Invalid key in Authorization header", 401, "unauthorized")
         with self.side.state.hub.lock:
-            identity, reason = model.default_identity(self.side.azure, "arc")
+            identity, _reason = model.default_identity(self.side.azure, "arc")
             if identity is None:
                 return imds_error("Identity not found")
             jwt, claims = self.side.issue("arc", identity, resource)

@@ -14,7 +14,7 @@ Routes (all also under the Conjur Cloud prefix `/api`):
 
 authn-azure runs the server's checks in the order of conjur.md §3.1; the
 first failing check decides the answer. Access tokens are signed with an
-RSA key per account and verified on every protected call (conjur.md §2.3).
+key per account and verified on every protected call (conjur.md §2.3).
 """
 
 import base64
@@ -24,15 +24,11 @@ import hmac
 import ipaddress
 import json
 import re
+import secrets
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from . import model
 from .common import Reply
@@ -148,24 +144,22 @@ def check_restrictions(restrictions, subscription, group, user_assigned, oid):
 
 
 class AccountKey:
-    """An account's token-signing key; tokens name it by its SHA-256 fingerprint."""
+    """An account's token-signing key; tokens name it by its SHA-256 fingerprint.
+
+    Real Conjur signs with RSA (Slosilo). The emulator uses HMAC-SHA256 with a
+    random secret: clients never verify the signature, only the server does,
+    and it keeps start-up fast.
+    """
 
     def __init__(self):
-        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        der = self.private_key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        self.fingerprint = hashlib.sha256(der).hexdigest()
+        self.secret = secrets.token_bytes(32)
+        self.fingerprint = hashlib.sha256(b"fingerprint:" + self.secret).hexdigest()
 
     def sign(self, message):
-        return self.private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+        return hmac.new(self.secret, message, hashlib.sha256).digest()
 
     def verify(self, signature, message):
-        try:
-            self.private_key.public_key().verify(signature, message, padding.PKCS1v15(),
-                                                 hashes.SHA256())
-            return True
-        except InvalidSignature:
-            return False
+        return hmac.compare_digest(self.sign(message), signature)
 
 
 def _compact(obj):
@@ -434,7 +428,8 @@ class ConjurApp:
         if entry and not refresh and time.time() - entry[0] < ttl:
             return entry[1], entry[2], True
         try:
-            discovery = self._fetch_json(provider_uri + ".well-known/openid-configuration")
+            # As Conjur does: the normalised URI ends in "/", so the path gets "//".
+            discovery = self._fetch_json(provider_uri + "/.well-known/openid-configuration")
             algorithms = discovery["id_token_signing_alg_values_supported"]
             jwks = self._fetch_json(discovery["jwks_uri"])
             if not isinstance(algorithms, list) or not isinstance(jwks.get("keys"), list):

@@ -16,12 +16,13 @@ import base64
 import copy
 import json
 
+from .common import merge_patch
+
 KEEP_VERSIONS = 20
 
 
 def load(path, overrides=None):
     """Read a fixture file, apply an optional merge patch, expand and normalise it."""
-    from .common import merge_patch
     with open(path, "r", encoding="utf-8") as handle:
         data = json.load(handle)
     if overrides:

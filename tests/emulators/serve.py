@@ -21,7 +21,7 @@ import threading
 from . import model, tls
 from .azure_emu import (APP_SERVICE_2017_PATH, APP_SERVICE_PATH, IMDS_PATH, AppService2017App,
                         AppServiceApp, ArcApp, AzureSide, ImdsApp, LoginApp)
-from .common import MAX_CONTROL_BODY, EmuServer, Hub
+from .common import MAX_CONTROL_BODY, EmuServer, Hub, stop_servers
 from .conjur_emu import ConjurApp
 from .control import ControlApp
 
@@ -106,7 +106,7 @@ def build_servers(state):
     contexts = state.tls["contexts"]
     servers = {
         "control": EmuServer("control", ControlApp(state), state.hub,
-                             max_body=MAX_CONTROL_BODY),
+                             max_body=MAX_CONTROL_BODY, logged=False),
         "imds": EmuServer("imds", ImdsApp(side, "vm"), state.hub),
         "imds_aci": EmuServer("imds_aci", ImdsApp(side, "aci"), state.hub),
         "app_service": EmuServer("app_service", AppServiceApp(side), state.hub),
@@ -195,7 +195,5 @@ def main(argv=None):
             pass
     finally:
         unpublish(state)
-        for server in state.servers.values():
-            server.shutdown()
-            server.server_close()
+        stop_servers(list(state.servers.values()))
     return 0
