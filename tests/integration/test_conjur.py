@@ -7,24 +7,14 @@ exactly what reached the wire.
 import base64
 import json
 import os
-import shutil
-import signal
 import subprocess
 import tempfile
-import time
 import unittest
 import urllib.parse
 import urllib.request
 
+from tests.emulators.client import Emulators
 from tests.integration.helpers import azconjur, clean_env
-
-try:
-    from tests.emulators.client import Emulators
-except ImportError:  # the emulator branch's client is not merged yet
-    Emulators = None
-
-PYTHON = "/usr/bin/python3"
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Route kinds that are requests made by azconjur (the emulator also counts
 # its own OIDC/JWKS fetches and control calls).
@@ -33,72 +23,13 @@ CLIENT_KINDS = ("imds", "app_service", "app_service_2017", "arc", "authn_azure",
 TOKEN_EXPIRED = {"error": {"code": "unauthorized", "message": "CONJ00016E Token expired"}}
 
 
-class LocalEmulators:
-    """Just enough of tests/emulators/client.py for these tests."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="azconjur-test-")
-        self.log = open(os.path.join(self.dir, "emulator.log"), "wb")
-        self.process = subprocess.Popen(
-            [PYTHON, "-m", "tests.emulators", "serve", "--state-dir", self.dir,
-             "--exit-with-parent"], cwd=REPO, stdin=subprocess.DEVNULL,
-            stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 30
-        while not os.path.exists(os.path.join(self.dir, "env")):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("emulator did not start")
-            time.sleep(0.05)
-        with open(os.path.join(self.dir, "state.json")) as f:
-            self.state = json.load(f)
-        self.env = dict(self.state["env"])
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(10)
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def control(self, method, path, payload=None):
-        data = None if payload is None else json.dumps(payload).encode()
-        req = urllib.request.Request(self.state["control_url"] + path, data=data,
-                                     method=method,
-                                     headers={"Content-Type": "application/json"})
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(req, timeout=30) as resp:
-            return json.loads(resp.read())
-
-    def fault(self, kind, **spec):
-        spec["kind"] = kind
-        return self.control("POST", "/_emu/faults", spec)
-
-    def counts(self):
-        return self.control("GET", "/_emu/counts")
-
-    def requests(self, kind=None):
-        query = "?kind=" + kind if kind else ""
-        return self.control("GET", "/_emu/requests" + query)
-
-    def reset(self, fixture=False):
-        return self.control("POST", "/_emu/reset", {"fixture": fixture})
-
-    def conjur_token(self, login):
-        return self.control("POST", "/_emu/conjur-token", {"login": login})
-
-
-def start_emulators():
-    if Emulators is not None:
-        emu = Emulators()
-        emu.start()
-        return emu
-    return LocalEmulators()
-
-
 class ConjurTestCase(unittest.TestCase):
     emu = None
 
     @classmethod
     def setUpClass(cls):
-        cls.emu = start_emulators()
+        cls.emu = Emulators()
+        cls.emu.start()
         cls.fixture = cls.emu.control("GET", "/_emu/fixture")
         cls.imds_jwt = cls.platform_jwt()
 
