@@ -227,6 +227,19 @@ static int authn_url(az_conjur *c, const char *authenticator, az_error *err)
     return 0;
 }
 
+/*
+ * A JWT travels unencoded in the form body (as Conjur's clients send it),
+ * so it may hold only the characters of compact JWS; anything else could
+ * add form fields.
+ */
+static int jwt_shaped(const char *jwt)
+{
+    size_t n =
+        strspn(jwt, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789-_.=");
+    return n > 0 && jwt[n] == '\0';
+}
+
 /* The platform token: the JWT given as an option, or the identity layer. */
 static int platform_token(lua_State *L, az_conjur *c, int force,
                           const char **jwt, az_error *err)
@@ -235,6 +248,9 @@ static int platform_token(lua_State *L, az_conjur *c, int force,
 
     if (c->cfg.value[AZ_CFG_JWT]) {
         *jwt = c->cfg.value[AZ_CFG_JWT];
+        if (!jwt_shaped(*jwt))
+            return az_fail(err, AZ_EXIT_CONFIG, "config", 0,
+                           "option 'identity' is not a JWT");
         return 0;
     }
     c->idreq.force_refresh = force;
@@ -245,6 +261,9 @@ static int platform_token(lua_State *L, az_conjur *c, int force,
     az_mask_add(pt->jwt, pt->jwt_len);
     az_debug("platform token from %s (%s)", pt->source, pt->endpoint);
     *jwt = pt->jwt;
+    if (!jwt_shaped(*jwt))
+        return az_fail(err, AZ_EXIT_IDENTITY, "identity", 0,
+                       "the platform token from %s is not a JWT", pt->endpoint);
     return 0;
 }
 

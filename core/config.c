@@ -233,7 +233,7 @@ static int load_file(lua_State *L, az_config *cfg, const char *path,
         return -1;
     }
     lua_remove(L, -2); /* doc */
-    if (!lua_istable(L, -1)) {
+    if (!lua_istable(L, -1) || lua_rawlen(L, -1) > 0) {
         lua_pop(L, 1);
         return az_fail(err, AZ_EXIT_CONFIG, "config", 0,
                        "configuration file %s must hold a mapping of keys "

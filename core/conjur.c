@@ -225,7 +225,7 @@ static void clean_copy(char *out, size_t cap, const char *s, size_t len)
         unsigned char ch = (unsigned char)s[i];
         out[o++] = ch >= 0x20 && ch < 0x7f ? (char)ch : ' ';
     }
-    while (o > 0 && out[o - 1] == ' ')
+    while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '.'))
         o--;
     out[o] = '\0';
 }

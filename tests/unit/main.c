@@ -26,6 +26,7 @@ int main(void)
     suite_azure_time();
     suite_base64();
     suite_buf();
+    suite_config();
     suite_error();
     suite_harden();
     suite_http();

@@ -16,6 +16,7 @@ void tap_check(int ok, const char *name, const char *file, int line,
 void suite_azure_time(void);
 void suite_base64(void);
 void suite_buf(void);
+void suite_config(void);
 void suite_error(void);
 void suite_harden(void);
 void suite_http(void);
