@@ -29,6 +29,7 @@ from tests.emulators.client import Emulators  # noqa: E402
 
 AZCONJUR = os.path.abspath(os.environ.get("AZCONJUR", os.path.join(REPO, "build/azconjur")))
 FLOOR = os.path.abspath(os.environ.get("FLOOR", os.path.join(REPO, "build/bench/floor")))
+PEAKRSS = os.path.abspath(os.environ.get("PEAKRSS", os.path.join(REPO, "build/bench/peakrss")))
 NODE_DIR = os.path.join(HERE, "node")
 
 TARGETS = {
@@ -50,41 +51,15 @@ class Run:
 
 
 def run_measured(argv, env, stdin=None):
-    """Run with fork/exec by hand so wait4() gives this child's peak RSS."""
-    r_out, w_out = os.pipe()
-    r_in, w_in = os.pipe()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    started = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.dup2(r_in, 0)
-            os.dup2(w_out, 1)
-            os.dup2(devnull, 2)
-            for fd in (r_in, w_in, r_out, w_out, devnull):
-                os.close(fd)
-            os.execve(argv[0], argv, env)
-        finally:
-            os._exit(127)
-    os.close(r_in)
-    os.close(w_out)
-    os.close(devnull)
-    if stdin:
-        os.write(w_in, stdin)
-    os.close(w_in)
-    chunks = []
-    while True:
-        data = os.read(r_out, 65536)
-        if not data:
-            break
-        chunks.append(data)
-    os.close(r_out)
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise RuntimeError("%s exited with %d" % (" ".join(argv), code))
-    return Run(wall, usage.ru_maxrss, code, b"".join(chunks))
+    """Run argv under peakrss: wall time and peak RSS of that process alone."""
+    with tempfile.NamedTemporaryFile("r") as figures:
+        proc = subprocess.run([PEAKRSS, figures.name, *argv], env=env, input=stdin,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if proc.returncode != 0:
+            raise RuntimeError("%s exited with %d: %s" % (
+                " ".join(argv), proc.returncode, proc.stderr.decode(errors="replace")[-400:]))
+        wall_ns, rss_kib = figures.read().split()
+    return Run(int(wall_ns) / 1e9, int(rss_kib), 0, proc.stdout)
 
 
 def interleaved(contenders, runs, env):
@@ -152,6 +127,12 @@ def bench_token(emu, env, runs):
     return {name: median_wall(r) for name, r in results.items()}
 
 
+def floor_with_tls(env):
+    """Peak RSS of the floor making one verified HTTPS request to Conjur."""
+    argv = [FLOOR, env["CONJUR_APPLIANCE_URL"] + "/", env["CONJUR_CERT_FILE"]]
+    return median_rss([run_measured(argv, env) for _ in range(9)])
+
+
 def request_total(counts):
     return sum(v for k, v in counts.items() if k in ("imds", "authn_azure", "secret", "batch"))
 
@@ -187,6 +168,35 @@ def bench_reads(emu, env, n, runs):
 
 
 # ---- report -----------------------------------------------------------------
+
+NOTES = """## Reading the figures
+
+- **The floor** (`bench/floor.c`) links Lua, libcurl and OpenSSL, initialises
+  them and exits. Most of its start-up is the dynamic loader relocating
+  libcurl's many dependencies (Debian's libcurl also pulls in GnuTLS, LDAP,
+  Kerberos, SSH and RTMP libraries); azconjur pays exactly the same, which
+  is why the two start-ups are so close.
+- **Peak RSS** is measured by `bench/peakrss.c`, which forks the program
+  itself: a child forked from the Python driver would inherit the driver's
+  resident pages into its `ru_maxrss`.
+- **What the 1,000-secret run adds over the floor** is mostly the first TLS
+  connection, not the secrets: compare the 1-secret row. A TLS 1.3
+  handshake with certificate verification touches about 1.3 MiB of
+  libcrypto and libssl code pages and a few hundred KiB of OpenSSL heap
+  (provider and algorithm tables, the CA store) that the floor never uses.
+  The secrets themselves cost about 150 KiB of Lua heap for 1,000 values.
+  The target is stated against
+  the bare floor and is reported as measured; beside it stands the ratio to
+  the same floor after one verified HTTPS request to the Conjur emulator
+  (`floor URL CAFILE`), which isolates what azconjur itself adds.
+- **@azure/identity** is pinned in `bench/node/package.json` and installed
+  by npm into `bench/node/node_modules` on the first run. Both contenders
+  ask the same IMDS emulator, so the ratio is start-up plus one request on
+  each side; Node.js start-up is most of the difference.
+- **One process per secret** is summon's legacy-provider pattern, driven
+  with azconjur's own `provider ID`: each process gets a platform token,
+  authenticates and reads one secret (3 requests per secret).
+"""
 
 def machine():
     cpu = "unknown cpu"
@@ -262,8 +272,10 @@ def render(startup, ir, token, reads, args):
     big = [r for r in reads if r["n"] == 1000]
     if big:
         ratio = big[0]["rss"] / floor_rss
-        out("- 1,000 secrets: peak RSS %.2fx the floor's (target at most %.2fx: %s)" % (
-            ratio, TARGETS["rss"], verdict(ratio <= TARGETS["rss"])))
+        out("- 1,000 secrets: peak RSS %.2fx the floor's (target at most %.2fx: %s); "
+            "%.2fx the floor's after one HTTPS request (%d KiB)" % (
+                ratio, TARGETS["rss"], verdict(ratio <= TARGETS["rss"]),
+                big[0]["rss"] / args.floor_tls_rss, args.floor_tls_rss))
     hundred = [r for r in reads if r["n"] == 100]
     if hundred:
         h = hundred[0]
@@ -278,6 +290,7 @@ def render(startup, ir, token, reads, args):
         out("Instructions for the 100-secret run (callgrind, client side only): **{:,}**.\n"
             .format(args.callgrind_100))
     out("![wall time and requests against the number of secrets](benchmarks.png)\n")
+    out(NOTES)
     return "\n".join(lines)
 
 
@@ -329,6 +342,7 @@ def main():
         for n in (1, 10, 100, 1000):
             print("bench: reading %d secrets" % n, flush=True)
             reads.append(bench_reads(emu, env, n, max(3, runs // 3)))
+        args.floor_tls_rss = floor_with_tls(env)
         print("bench: callgrind, 100 secrets", flush=True)
         args.callgrind_100 = callgrind_instructions(
             [AZCONJUR, "run", os.path.join(HERE, "scripts/read.lua"), "100"], env)

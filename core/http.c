@@ -244,6 +244,8 @@ static void apply_options(az_http *h, const az_http_request *req, transfer *t,
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
                      (curl_off_t)h->opts.max_body);
     curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    /* our bodies are small: 16 KiB instead of the 64 KiB default */
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "azconjur/" AZCONJUR_VERSION);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
