@@ -232,8 +232,16 @@ static int read_batch(lua_State *L, az_conjur *c, int chunk, int out,
                             err) < 0)
         return -1;
     long status = c->resp.status;
-    if (status == 200)
-        return take_batch(L, c, chunk, out, err);
+    if (status == 200) {
+        int rc = take_batch(L, c, chunk, out, err);
+        /*
+         * The decoded answer is garbage now.  Collecting it before the next
+         * batch keeps the peak heap near one batch's worth instead of
+         * letting every batch's answer pile up until Lua's next cycle.
+         */
+        lua_gc(L, LUA_GCCOLLECT);
+        return rc;
+    }
     if (status == 403 || status == 404) {
         az_debug("batch answered %ld; reading its %lld variables one by one "
                  "to name the one at fault",
