@@ -7,8 +7,7 @@
 local conjur = require "conjur"
 local deliver = require "deliver"
 local env = require "env"
-local json = require "json"
-local base64 = require "base64"
+local azure = require "azure"
 
 local workdir = assert(arg[1], "usage: demo.lua WORKDIR")
 local step = 0
@@ -30,28 +29,11 @@ local function masked(s)
     s:sha256():sub(1, 12))
 end
 
--- The claims of a JWT, decoded for display (not verified: Conjur does that).
-local function claims(jwt)
-  local payload = jwt:match("^[^.]+%.([^.]+)%.")
-  return payload and json.decode(base64.decode(payload)) or {}
-end
-
 heading("platform token (Azure managed identity)")
-local azure_ok, azure = pcall(require, "azure")
-if azure_ok then
-  local t = azure.token()
-  local c = t:claims()
-  say("source %s, expires_on %d", t.source, t.expires_on)
-  say("xms_mirid %s", c.xms_mirid or "?")
-else
-  -- until the identity layer is built in, scripts/demo fetched the token
-  -- from the IMDS emulator and passed it as CONJUR_AUTHN_JWT_TOKEN
-  local jwt = assert(env.get("CONJUR_AUTHN_JWT_TOKEN"))
-  local c = claims(jwt)
-  say("from the IMDS emulator: a JWT of %d bytes (not shown)", #jwt)
-  say("aud %s", c.aud or "?")
-  say("xms_mirid %s", c.xms_mirid or "?")
-end
+local t = azure.token()
+local c = t:claims()
+say("source %s, expires_on %d", t.source, t.expires_on)
+say("xms_mirid %s", c.xms_mirid or "?")
 
 heading("authenticate with Conjur (authn-azure/" ..
   (env.get("CONJUR_SERVICE_ID") or "?") .. ")")

@@ -26,7 +26,7 @@ class ExamplesTest(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
-        self.env = self.emu.env(clean_env())
+        self.env = self.emu.conjur_env(clean_env())
 
     def tearDown(self):
         self.tmp.cleanup()

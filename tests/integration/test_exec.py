@@ -3,6 +3,7 @@ value that must reach the child byte for byte, !file lifetimes, signals
 and exit codes."""
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -56,7 +57,7 @@ class ExecTest(unittest.TestCase):
 
     def setUp(self):
         self.emu.reset()
-        self.env = self.emu.env(clean_env())
+        self.env = self.emu.conjur_env(clean_env())
 
     def secrets_file(self, text):
         path = os.path.join(self.tmp.name, "secrets.yml")
@@ -79,8 +80,9 @@ class ExecTest(unittest.TestCase):
     def assert_no_leak(self, r, values=FIXTURE.values()):
         for v in values:
             self.assertNotIn(v, r.stdout + r.stderr)
-        for name in ("CONJUR_AUTHN_JWT_TOKEN",):
-            self.assertNotIn(self.env[name].encode(), r.stdout + r.stderr)
+        # no JWT (platform token) and no Conjur access token, in any form
+        self.assertIsNone(re.search(rb"eyJ[A-Za-z0-9_-]{8,}\.", r.stdout + r.stderr))
+        self.assertNotIn(b'"protected"', r.stdout + r.stderr)
 
     def test_values_reach_the_child_byte_for_byte_in_one_batch(self):
         r = self.exec("""
@@ -118,7 +120,8 @@ class ExecTest(unittest.TestCase):
 
     def test_child_environment_is_scrubbed(self):
         extra = {"IDENTITY_HEADER": "hdr-secret-1", "MSI_SECRET": "msi-2",
-                 "CONJUR_AUTHN_API_KEY": "apikey-3", "KEEP": "kept"}
+                 "CONJUR_AUTHN_API_KEY": "apikey-3", "KEEP": "kept",
+                 "CONJUR_AUTHN_JWT_TOKEN": self.emu.mint()}
         r = self.exec("A: !var app/db/username\n", extra_env=extra)
         env = self.report(r)["env"]
         for name in ("IDENTITY_HEADER", "MSI_SECRET", "CONJUR_AUTHN_API_KEY",

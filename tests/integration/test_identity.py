@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-from tests.integration.emu import Emulators
+from tests.emulators.client import Emulators
 from tests.integration.helpers import azconjur, clean_env
 
 SUB = "9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"

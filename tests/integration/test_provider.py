@@ -34,7 +34,7 @@ class ProviderTest(unittest.TestCase):
 
     def setUp(self):
         self.emu.reset()
-        self.env = self.emu.env(clean_env())
+        self.env = self.emu.conjur_env(clean_env())
 
     def start(self, *args, exe=None):
         argv = [exe] if exe else [AZCONJUR, "provider"]
