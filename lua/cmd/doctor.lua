@@ -271,7 +271,7 @@ local function token_failure_hints(ctx, e)
 end
 
 -- Conjur's claim checks (reference: conjur.md §3.1 step 8), locally.
-local function judge_claims(claims, now)
+function M.judge_claims(claims, now)
   local problems = {}
   local iss = claims.iss
   if type(iss) ~= "string" or not iss:match(V1_ISSUER) then
@@ -324,7 +324,7 @@ local function check_token(r, ctx)
   local claims = tok:claims()
   tok:close()
   local now = os.time()
-  local problems, mirid = judge_claims(claims, now)
+  local problems, mirid = M.judge_claims(claims, now)
   ctx.claims = claims
   if mirid and mirid.acceptable and type(claims.oid) == "string" then
     ctx.facts = rules.token_facts({ subscription = mirid.subscription,
@@ -521,6 +521,7 @@ local function explain_401(ctx, hints, opts)
     end
   else
     hints[#hints + 1] = "Conjur does not say why; its log does.  In the order Conjur checks:"
+    hints[#hints + 1] = ("- the account '%s' must exist (CONJUR_ACCOUNT)"):format(account)
     hints[#hints + 1] = ("- the host '%s' must exist in account '%s' (its full id, policy "
       .. "branch included, in CONJUR_AUTHN_JWT_HOST_ID)"):format(ctx.cfg.login, account)
   end
@@ -584,10 +585,9 @@ local function check_authentication(r, ctx, opts)
     elseif status == 0 then
       hints = transport_hints(e)
     end
-  elseif status == 401 then
-    hints[#hints + 1] = cfg.authn == "api-key"
-      and "check CONJUR_AUTHN_LOGIN and CONJUR_AUTHN_API_KEY"
-      or "the token in CONJUR_AUTHN_TOKEN_FILE was refused: is it fresh and for this server?"
+  elseif status == 401 and cfg.authn == "token-file" then
+    hints[#hints + 1] = "the token in CONJUR_AUTHN_TOKEN_FILE was refused: is it fresh and "
+      .. "for this server?"
   end
   r:fail(name, exit_code(e, 5), detail, hints)
 end
