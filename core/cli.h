@@ -27,6 +27,7 @@ int az_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int az_cmd_run(lua_State *L, int argc, char **argv);
 int az_cmd_identity(lua_State *L, int argc, char **argv);
 int az_cmd_exec(lua_State *L, int argc, char **argv);
+int az_cmd_doctor(lua_State *L, int argc, char **argv);
 int az_cmd_provider(lua_State *L, int argc, char **argv);
 int az_cmd_get(lua_State *L, int argc, char **argv);
 int az_cmd_token(lua_State *L, int argc, char **argv);

@@ -1,6 +1,7 @@
 /*
- * cmd_deliver.c - `azconjur exec` and `azconjur provider`: thin C entry
- * points for commands whose policy lives in embedded Lua (lua/cmd/).
+ * cmd_deliver.c - `azconjur exec`, `azconjur provider` and `azconjur
+ * doctor`: thin C entry points for commands whose policy lives in embedded
+ * Lua (lua/cmd/).
  *
  * Why Lua: both commands are policy over primitives that already exist
  * for scripts - conjur's batch and single reads, deliver's files, execve
@@ -73,4 +74,9 @@ int az_cmd_exec(lua_State *L, int argc, char **argv)
 int az_cmd_provider(lua_State *L, int argc, char **argv)
 {
     return run_module(L, "cmd.provider", argc, argv);
+}
+
+int az_cmd_doctor(lua_State *L, int argc, char **argv)
+{
+    return run_module(L, "cmd.doctor", argc, argv);
 }

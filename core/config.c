@@ -125,6 +125,12 @@ static void describe(const az_config *cfg, enum az_setting s, char *out,
         snprintf(out, cap, "%s", origin ? origin : az_setting_env(s));
 }
 
+void az_config_origin(const az_config *cfg, enum az_setting s, char *out,
+                      size_t cap)
+{
+    describe(cfg, s, out, cap);
+}
+
 /* What to write in a message telling the user where to set s. */
 static void how_to_set(enum az_setting s, char *out, size_t cap)
 {

@@ -81,6 +81,14 @@ const char *az_config_get(const az_config *cfg, enum az_setting s);
 const char *az_setting_env(enum az_setting s);
 
 /*
+ * Where a loaded value came from, for people: "CONJUR_ACCOUNT",
+ * "option 'url'", "appliance_url in /etc/conjur.conf" or "default".
+ * Used by `doctor` to show the effective settings.
+ */
+void az_config_origin(const az_config *cfg, enum az_setting s, char *out,
+                      size_t cap);
+
+/*
  * Fill unset values from the environment and the two files, then check
  * and derive (az_config_finish).  Errors carry exit code 3.  The state is
  * used to parse YAML.  MAY_LJMP (memory errors only)

@@ -36,7 +36,7 @@ class CliTest(unittest.TestCase):
         r = azconjur("help", env=self.env)
         self.assertEqual(r.returncode, 0)
         self.assertIn(b"run SCRIPT", r.stdout)
-        self.assertNotIn(b"doctor", r.stdout)
+        self.assertIn(b"doctor [--json] [ID]", r.stdout)
 
     def test_version(self):
         for flag in ("version", "--version"):
