@@ -271,6 +271,8 @@ local function token_failure_hints(ctx, e)
 end
 
 -- Conjur's claim checks (reference: conjur.md §3.1 step 8), locally.
+local NBF_LEEWAY = 30
+
 function M.judge_claims(claims, now)
   local problems = {}
   local iss = claims.iss
@@ -286,8 +288,10 @@ function M.judge_claims(claims, now)
       .. "it (CONJ00016E): if CONJUR_AUTHN_JWT_TOKEN is set, get a fresh token, else "
       .. "check this host's clock (date -u)"):format(utc(exp), span(now - exp))
   end
+  -- A few seconds between this host's clock and the issuer's are normal
+  -- (time() even lags the precise clock by a tick); flag real skew only.
   local nbf = math.tointeger(claims.nbf)
-  if nbf and nbf > now then
+  if nbf and nbf > now + NBF_LEEWAY then
     problems[#problems + 1] = ("the token is not valid before %s (nbf); check this "
       .. "host's clock"):format(utc(nbf))
   end

@@ -31,6 +31,7 @@ local cases = {
     "not a v1 issuer" },
   { "an expired token is flagged", { exp = NOW - 5 }, "(CONJ00016E)" },
   { "a token not yet valid is flagged", { nbf = NOW + 60 }, "not valid before" },
+  { "a second of clock skew is not flagged", { nbf = NOW + 1 }, nil },
   { "a missing oid is flagged", { oid = false }, "no 'oid' claim" },
   { "a missing xms_mirid is flagged", { xms_mirid = false }, "no 'xms_mirid' claim" },
   { "an App Service slot is flagged",
