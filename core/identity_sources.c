@@ -429,16 +429,20 @@ void az_token_answer_free(az_token_answer *a)
     az_buf_free(&a->jwt);
 }
 
-/* Copy text, dropping control characters, cut to fit. */
+/*
+ * Copy text, masked, control characters dropped, cut to fit.  Masking comes
+ * first: an endpoint that echoes IDENTITY_HEADER back would otherwise show
+ * its first bytes when the cut falls inside it.
+ */
 static void copy_clean(char *dst, size_t cap, const char *s, size_t n)
 {
-    size_t j = 0;
+    size_t len = az_mask_apply(s, n, dst, cap);
 
-    for (size_t i = 0; i < n && j + 1 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        dst[j++] = c < ' ' || c == 0x7f ? ' ' : (char)c;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)dst[i];
+        if (c < ' ' || c == 0x7f)
+            dst[i] = ' ';
     }
-    dst[j] = '\0';
 }
 
 static void copy_field(lua_State *L, int t, const char *key, char *dst,

@@ -585,5 +585,19 @@ io.write("done")
         self.assert_no_leak(r)
 
 
+    def test_echoed_value_cut_by_the_message_limit_shows_no_prefix(self):
+        value = self.value("app/db/password")
+        for pad in (190, 195):  # the 200-byte cut falls inside the value
+            self.emu.fault("secret", status=422, body={"error": {
+                "code": "unprocessable",
+                "message": "x" * pad + value.decode() + " is not allowed"}})
+            r = self.lua('local c = require("conjur").connect()\n'
+                         'c:secrets{"app/db/password", "app/db/username"}\n'
+                         'c:secret("app/db/username")\n')
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn(b"status 422: xxxx", r.stderr)
+            self.assertNotIn(value[:6], r.stderr)
+            self.assert_no_leak(r)
+
 if __name__ == "__main__":
     unittest.main()

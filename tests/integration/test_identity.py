@@ -227,6 +227,16 @@ class IdentityTest(unittest.TestCase):
         self.assertIn("IDENTITY_HEADER was refused", line)
         self.assertNotIn("wrong-header-value", line)
 
+    def test_echoed_header_cut_by_the_message_limit_shows_no_prefix(self):
+        header = self.emu.state["app_service"]["identity_header"]
+        for pad in (500, 505):  # the cut falls inside the echoed header
+            self.emu.fault("app_service", status=400, body={
+                "error": "bad_request",
+                "error_description": "x" * pad + header + " was refused"})
+            line = self.fails(self.env("app_service"))
+            self.assertIn("answered 400 bad_request", line)
+            self.assertNotIn(header[:8], line)
+
     def test_slot_warns_and_gives_no_snippet(self):
         self.emu.patch({"azure": {"app_service": {"slot": "staging"}}})
         r = self.run_az("identity", env=self.env("app_service"))
