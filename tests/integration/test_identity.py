@@ -237,6 +237,14 @@ class IdentityTest(unittest.TestCase):
             self.assertIn("answered 400 bad_request", line)
             self.assertNotIn(header[:8], line)
 
+    def test_doctor_report_masks_an_echoed_header(self):
+        header = self.emu.state["app_service"]["identity_header"]
+        self.emu.fault("app_service", status=400, body={
+            "error": "bad_request", "error_description": "got " + header})
+        r = self.run_az("doctor", env=self.env("app_service"), verbose=False)
+        self.assertNotEqual(r.returncode, 0)  # 3: no Conjur URL here
+        self.assertIn(b"bad_request: got *****", r.stdout)
+
     def test_slot_warns_and_gives_no_snippet(self):
         self.emu.patch({"azure": {"app_service": {"slot": "staging"}}})
         r = self.run_az("identity", env=self.env("app_service"))
