@@ -348,6 +348,20 @@ class AuthnTest(ConjurTestCase):
         r = self.run_az("get", "app/db/username", env=env)
         self.assert_fails(r, 5, path + ".absent", "No such file")
 
+    def test_malformed_token_from_authenticate_exits_7(self):
+        for body in ("not a token", [1, 2], {"protected": "a", "payload": "!!",
+                                             "signature": "s"}):
+            self.emu.fault("authn_azure", status=200, body=body)
+            r = self.run_az("get", "app/db/username")
+            self.assert_fails(r, 7, "Conjur's authenticate")
+
+    def test_malformed_token_file_json_exits_5(self):
+        path = self.write_token("token", '{"protected": "x", "payload": 5')
+        env = self.base_env(CONJUR_AUTHN_TOKEN_FILE=path,
+                            CONJUR_AUTHN_TYPE="token-file")
+        r = self.run_az("get", "app/db/username", env=env)
+        self.assert_fails(r, 5, path)
+
     def test_token_command(self):
         r = self.run_az("token")
         self.assertEqual(r.returncode, 0, r.stderr)
