@@ -402,6 +402,17 @@ class RetryAndTlsTest(ConjurTestCase):
         r = self.run_az("get", "app/db/password", "app/db/username")
         self.assert_fails(r, 7, "batch")
 
+    def test_batch_answer_of_the_wrong_shape_exits_7(self):
+        pw, user = "myorg:variable:app/db/password", "myorg:variable:app/db/username"
+        for body, needle in (({pw: 1234, user: "c2VjcmV0LXZhbHVl"}, "no value for 'app/db/password'"),
+                             ({pw: "!!!", user: "c2VjcmV0LXZhbHVl"}, "invalid base64"),
+                             ({pw: "c2VjcmV0LXZhbHVl"}, "no value for 'app/db/username'"),
+                             ([], "no value")):
+            self.emu.fault("batch", status=200, body=body,
+                           headers={"Content-Encoding": "base64"})
+            r = self.run_az("get", "app/db/password", "app/db/username")
+            self.assert_fails(r, 7, needle)
+
     def test_wrong_ca_fails_once_with_exit_7(self):
         other_ca = os.path.join(self.tmp.name, "other-ca.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
