@@ -525,6 +525,14 @@ static int realm_path(const char *header, char *path, size_t cap, az_error *err)
         return az_fail(err, AZ_EXIT_IDENTITY, "identity", 401,
                        "the Azure Arc identity endpoint sent a challenge "
                        "that is not 'Basic realm=<key file>'");
+    for (const char *p = eq + 1; *p; p++) {
+        /* refused unquoted: a hostile endpoint's bytes stay off terminals */
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
+            return az_fail(err, AZ_EXIT_IDENTITY, "identity", 401,
+                           "the Azure Arc identity endpoint sent a challenge "
+                           "that is not 'Basic realm=<key file>' (control "
+                           "characters in the path)");
+    }
     if (strlen(eq + 1) >= cap)
         return az_fail(err, AZ_EXIT_IDENTITY, "identity", 401,
                        "the Azure Arc key-file path is too long");

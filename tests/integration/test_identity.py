@@ -343,6 +343,11 @@ class IdentityTest(unittest.TestCase):
     def test_arc_challenge_with_two_equals_is_refused(self):
         self.assertIn("not 'Basic realm=<key file>'", self.arc_realm("/a=b.key"))
 
+    def test_arc_challenge_with_control_bytes_is_refused_unquoted(self):
+        line = self.arc_realm("/tmp/\x1b[2J\x1b]0;pwned\x07.key")
+        self.assertIn("not 'Basic realm=<key file>'", line)
+        self.assertNotIn("\x1b", line)
+
     # ---- static token -------------------------------------------------------------
 
     def test_static_token(self):
