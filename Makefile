@@ -112,3 +112,22 @@ install: $(BIN)
 
 clean:
 	rm -rf build
+
+# libFuzzer pass over the parsers (clang; not part of `make check`).
+#   make fuzz [FUZZ_TIME=60]   runs every target for FUZZ_TIME seconds
+FUZZ_TIME ?= 60
+FUZZ_BUILD := build/fuzz
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+
+$(FUZZ_BUILD)/fuzz-parsers: tests/fuzz/fuzz_parsers.c $(CORE_SRC) $(BUILD)/embedded.c $(wildcard core/*.h)
+	$(Q)mkdir -p $(FUZZ_BUILD)
+	@echo "LINK $@"
+	$(Q)clang -std=c11 -D_GNU_SOURCE -DAZCONJUR_VERSION='"$(VERSION)"' \
+		$(FUZZ_FLAGS) $(PKG_CFLAGS) -Icore -o $@ tests/fuzz/fuzz_parsers.c \
+		$(CORE_SRC) $(BUILD)/embedded.c $(PKG_LIBS)
+
+.PHONY: fuzz
+fuzz: $(FUZZ_BUILD)/fuzz-parsers
+	$(Q)mkdir -p $(FUZZ_BUILD)/corpus
+	$(Q)$(FUZZ_BUILD)/fuzz-parsers -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+		-artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus tests/fuzz/seeds

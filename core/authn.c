@@ -316,6 +316,19 @@ static int login_api_key(az_conjur *c, az_error *err)
                           key, strlen(key), "Conjur's authn authenticate", err);
 }
 
+/*
+ * A token that does not parse is a malformed Conjur answer (exit 7) when it
+ * came from authenticate, and an unusable token (exit 5) when it came from
+ * CONJUR_AUTHN_TOKEN_FILE, whatever step of the parse found it.
+ */
+static void set_parse_failure(az_error *err, int exit_code, const char *code)
+{
+    if (err->exit_code == AZ_EXIT_RUNTIME)
+        return; /* out of memory stays what it is */
+    err->exit_code = exit_code;
+    err->code = code;
+}
+
 /* Authenticate and keep the new token.  MAY_LJMP */
 static int login(lua_State *L, az_conjur *c, az_error *err)
 {
@@ -336,9 +349,13 @@ static int login(lua_State *L, az_conjur *c, az_error *err)
     rc = az_token_parse(L, &c->token, c->resp.body.data, c->resp.body.len,
                         "Conjur's authenticate", err);
     az_conjur_drop_response(c);
-    if (rc == 0)
-        az_info("authenticated to Conjur as '%s'", c->cfg.login);
-    return rc;
+    if (rc < 0) {
+        /* Conjur said yes (200) but sent no token: a malformed answer */
+        set_parse_failure(err, AZ_EXIT_CONJUR, "bad_response");
+        return -1;
+    }
+    az_info("authenticated to Conjur as '%s'", c->cfg.login);
+    return 0;
 }
 
 /* ---- token file ---------------------------------------------------------- */
@@ -404,8 +421,10 @@ static int read_token_file(lua_State *L, az_conjur *c, az_error *err)
     snprintf(what, sizeof what, "the token file %s", path);
     int rc = az_token_parse(L, &c->token, box, n, what, err);
     lua_pop(L, 1); /* - */
-    if (rc < 0)
+    if (rc < 0) {
+        set_parse_failure(err, AZ_EXIT_AUTHN, "unauthenticated");
         return -1;
+    }
     c->file_dev = st.st_dev;
     c->file_ino = st.st_ino;
     c->file_size = st.st_size;

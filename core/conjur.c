@@ -216,14 +216,18 @@ int az_conjur_data_call(lua_State *L, az_conjur *c, const char *const *headers,
 
 /* ---- status mapping ------------------------------------------------------ */
 
-/* Copy printable ASCII of s (at most cap-1 bytes), collapsing the rest. */
+/*
+ * Copy printable ASCII of s (at most cap-1 bytes), collapsing the rest.
+ * Registered values are masked before the cut, so none shows in part.
+ */
 static void clean_copy(char *out, size_t cap, const char *s, size_t len)
 {
-    size_t o = 0;
+    size_t o = az_mask_apply(s, len, out, cap);
 
-    for (size_t i = 0; i < len && o + 1 < cap; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        out[o++] = ch >= 0x20 && ch < 0x7f ? (char)ch : ' ';
+    for (size_t i = 0; i < o; i++) {
+        unsigned char ch = (unsigned char)out[i];
+        if (ch < 0x20 || ch >= 0x7f)
+            out[i] = ' ';
     }
     while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '.'))
         o--;

@@ -460,10 +460,19 @@ static void file_options(lua_State *L, int idx, az_file_opts *o)
     lua_pop(L, 3);
 }
 
+/* A string argument for a C API: one with a NUL inside is refused.  MAY_LJMP */
+static const char *check_cstring(lua_State *L, int idx)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, idx, &n);
+    luaL_argcheck(L, strlen(s) == n, idx, "holds a NUL byte");
+    return s;
+}
+
 /* deliver.file(path, content[, opts]) -> wrote.  MAY_LJMP */
 static int deliver_file(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = check_cstring(L, 1);
     size_t len;
     const unsigned char *data = az_value_bytes(L, 2, &len);
     az_file_opts o;
@@ -501,6 +510,9 @@ static char **build_argv(lua_State *L, int idx)
                        (int)i);
         if (lua_type(L, -1) != LUA_TSTRING)
             luaL_error(L, "argument %d of the command is not a string", (int)i);
+        if (strlen(lua_tostring(L, -1)) != lua_rawlen(L, -1))
+            luaL_error(L, "argument %d of the command holds a NUL byte",
+                       (int)i);
         argv[i - 1] = (char *)lua_tostring(L, -1); /* anchored by the table */
         lua_pop(L, 1);
     }
@@ -694,7 +706,7 @@ static int deliver_tempdir(lua_State *L)
 static int tempdir_file(lua_State *L)
 {
     tempdir *d = check_tempdir(L);
-    const char *name = luaL_checkstring(L, 2);
+    const char *name = check_cstring(L, 2);
     size_t len;
     const unsigned char *data = az_value_bytes(L, 3, &len);
     char path[PATH_MAX];

@@ -2,9 +2,13 @@
  * error.c - filling and decorating az_error records.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "error.h"
+#include "log.h"
 
 void az_error_clear(az_error *err)
 {
@@ -24,8 +28,26 @@ int az_fail(az_error *err, int exit_code, const char *code, long status,
     err->status = status;
 
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+
+    /*
+     * A message too long for the record is masked before it is cut: a
+     * value cut in two would no longer match its mask when printed.
+     */
+    if (n >= (int)sizeof err->message) {
+        char *full = malloc((size_t)n + 1);
+        if (!full) {
+            snprintf(err->message, sizeof err->message,
+                     "(message dropped: out of memory)");
+            return -1;
+        }
+        va_start(ap, fmt);
+        vsnprintf(full, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        az_mask_apply(full, (size_t)n, err->message, sizeof err->message);
+        OPENSSL_clear_free(full, (size_t)n + 1);
+    }
     return -1;
 }
 
@@ -40,17 +62,14 @@ void az_error_prefix(az_error *err, const char *fmt, ...)
     va_end(ap);
     memcpy(old, err->message, sizeof old);
 
-    /* prefix, ": ", then as much of the old message as fits */
-    size_t room = sizeof err->message;
-    size_t plen = strlen(prefix);
-    size_t olen = strnlen(old, sizeof old - 1);
-    if (plen + 2 >= room)
-        plen = room - 3;
-    if (plen + 2 + olen >= room)
-        olen = room - plen - 3;
-
-    memcpy(err->message, prefix, plen);
-    memcpy(err->message + plen, ": ", 2);
-    memcpy(err->message + plen + 2, old, olen);
-    err->message[plen + 2 + olen] = '\0';
+    /* prefix, ": ", old message; masked as it is cut to fit (see az_fail) */
+    char joined[sizeof prefix + 2 + sizeof old];
+    int n = snprintf(joined, sizeof joined, "%s: %s", prefix, old);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof joined)
+        n = (int)sizeof joined - 1;
+    az_mask_apply(joined, (size_t)n, err->message, sizeof err->message);
+    OPENSSL_cleanse(joined, sizeof joined);
+    OPENSSL_cleanse(old, sizeof old);
 }

@@ -12,6 +12,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -221,6 +222,21 @@ static void apply_tls_options(az_http *h)
     }
 }
 
+/*
+ * Connections are close-on-exec: a command started by exec or
+ * deliver.exec must not inherit our sockets to Conjur and the identity
+ * endpoint for the rest of its life.
+ */
+static int on_socket(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+    (void)ud;
+    (void)purpose;
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+        return CURL_SOCKOPT_ERROR;
+    return CURL_SOCKOPT_OK;
+}
+
 static void apply_options(az_http *h, const az_http_request *req, transfer *t,
                           struct curl_slist *headers)
 {
@@ -253,6 +269,7 @@ static void apply_options(az_http *h, const az_http_request *req, transfer *t,
     curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, on_socket);
     if (h->opts.no_proxy) {
         curl_easy_setopt(c, CURLOPT_PROXY, "");
         curl_easy_setopt(c, CURLOPT_NOPROXY, "*");

@@ -429,16 +429,20 @@ void az_token_answer_free(az_token_answer *a)
     az_buf_free(&a->jwt);
 }
 
-/* Copy text, dropping control characters, cut to fit. */
+/*
+ * Copy text, masked, control characters dropped, cut to fit.  Masking comes
+ * first: an endpoint that echoes IDENTITY_HEADER back would otherwise show
+ * its first bytes when the cut falls inside it.
+ */
 static void copy_clean(char *dst, size_t cap, const char *s, size_t n)
 {
-    size_t j = 0;
+    size_t len = az_mask_apply(s, n, dst, cap);
 
-    for (size_t i = 0; i < n && j + 1 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        dst[j++] = c < ' ' || c == 0x7f ? ' ' : (char)c;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)dst[i];
+        if (c < ' ' || c == 0x7f)
+            dst[i] = ' ';
     }
-    dst[j] = '\0';
 }
 
 static void copy_field(lua_State *L, int t, const char *key, char *dst,
@@ -521,6 +525,14 @@ static int realm_path(const char *header, char *path, size_t cap, az_error *err)
         return az_fail(err, AZ_EXIT_IDENTITY, "identity", 401,
                        "the Azure Arc identity endpoint sent a challenge "
                        "that is not 'Basic realm=<key file>'");
+    for (const char *p = eq + 1; *p; p++) {
+        /* refused unquoted: a hostile endpoint's bytes stay off terminals */
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
+            return az_fail(err, AZ_EXIT_IDENTITY, "identity", 401,
+                           "the Azure Arc identity endpoint sent a challenge "
+                           "that is not 'Basic realm=<key file>' (control "
+                           "characters in the path)");
+    }
     if (strlen(eq + 1) >= cap)
         return az_fail(err, AZ_EXIT_IDENTITY, "identity", 401,
                        "the Azure Arc key-file path is too long");

@@ -170,6 +170,8 @@ static int client_secret(lua_State *L)
     az_error err;
 
     luaL_argcheck(L, len > 0, 2, "empty variable id");
+    /* the C side reads ids up to a NUL: "a\0b" would read variable "a" */
+    luaL_argcheck(L, strlen(id) == len, 2, "variable id holds a NUL byte");
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
         lua_getfield(L, 3, "version");
@@ -207,6 +209,8 @@ static int collect_ids(lua_State *L)
             is_map = 1;
         if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
             luaL_argerror(L, 2, "every variable id must be a non-empty string");
+        if (strlen(lua_tostring(L, -1)) != lua_rawlen(L, -1))
+            luaL_argerror(L, 2, "a variable id holds a NUL byte");
         lua_rawseti(L, -3, ++count); /* ids key */
     }
     if (is_map && n > 0)

@@ -289,8 +289,32 @@ void az_logf(int level, const char *fmt, ...)
         return;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (n < 0)
+        return;
+
+    /*
+     * Mask the whole message, then cut: a value cut in two by the line
+     * limit would no longer match its mask and half of it would show.
+     */
+    if ((size_t)n >= sizeof msg) {
+        char *full = malloc((size_t)n + 1);
+        if (full) {
+            va_start(ap, fmt);
+            vsnprintf(full, (size_t)n + 1, fmt, ap);
+            va_end(ap);
+            az_log_line(level, NULL, full);
+            OPENSSL_clear_free(full, (size_t)n + 1);
+            OPENSSL_cleanse(msg, sizeof msg);
+            return;
+        }
+        msg[0] = '\0'; /* no memory: better no line than a half-masked one */
+        snprintf(msg, sizeof msg,
+                 "(a %d-byte log line was dropped: out of "
+                 "memory)",
+                 n);
+    }
 
     az_log_line(level, NULL, msg);
     OPENSSL_cleanse(msg, sizeof msg);

@@ -145,8 +145,10 @@ static int store_value(lua_State *L, int answer, int out, const char *id,
 
     push_full_id(L, v);    /* full */
     lua_rawget(L, answer); /* text */
-    const char *text = lua_tolstring(L, -1, &len);
-    if (!text || lua_type(L, -1) != LUA_TSTRING) {
+    /* the type first: lua_tolstring would turn a number into a string */
+    const char *text =
+        lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    if (!text) {
         lua_pop(L, 1);
         return az_fail(err, AZ_EXIT_CONJUR, "network", 200,
                        "Conjur's batch answer has no value for '%s'", id);

@@ -348,6 +348,20 @@ class AuthnTest(ConjurTestCase):
         r = self.run_az("get", "app/db/username", env=env)
         self.assert_fails(r, 5, path + ".absent", "No such file")
 
+    def test_malformed_token_from_authenticate_exits_7(self):
+        for body in ("not a token", [1, 2], {"protected": "a", "payload": "!!",
+                                             "signature": "s"}):
+            self.emu.fault("authn_azure", status=200, body=body)
+            r = self.run_az("get", "app/db/username")
+            self.assert_fails(r, 7, "Conjur's authenticate")
+
+    def test_malformed_token_file_json_exits_5(self):
+        path = self.write_token("token", '{"protected": "x", "payload": 5')
+        env = self.base_env(CONJUR_AUTHN_TOKEN_FILE=path,
+                            CONJUR_AUTHN_TYPE="token-file")
+        r = self.run_az("get", "app/db/username", env=env)
+        self.assert_fails(r, 5, path)
+
     def test_token_command(self):
         r = self.run_az("token")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -387,6 +401,17 @@ class RetryAndTlsTest(ConjurTestCase):
         self.emu.fault("batch", malformed=True, count=1)
         r = self.run_az("get", "app/db/password", "app/db/username")
         self.assert_fails(r, 7, "batch")
+
+    def test_batch_answer_of_the_wrong_shape_exits_7(self):
+        pw, user = "myorg:variable:app/db/password", "myorg:variable:app/db/username"
+        for body, needle in (({pw: 1234, user: "c2VjcmV0LXZhbHVl"}, "no value for 'app/db/password'"),
+                             ({pw: "!!!", user: "c2VjcmV0LXZhbHVl"}, "invalid base64"),
+                             ({pw: "c2VjcmV0LXZhbHVl"}, "no value for 'app/db/username'"),
+                             ([], "no value")):
+            self.emu.fault("batch", status=200, body=body,
+                           headers={"Content-Encoding": "base64"})
+            r = self.run_az("get", "app/db/password", "app/db/username")
+            self.assert_fails(r, 7, needle)
 
     def test_wrong_ca_fails_once_with_exit_7(self):
         other_ca = os.path.join(self.tmp.name, "other-ca.pem")
@@ -562,6 +587,8 @@ assert(err(c.secret, c, ""):find("empty variable id"))
 assert(err(c.secret, c, "x", {version = 0}):find("positive integer"))
 assert(err(c.secrets, c, {1}):find("non%-empty string"))
 assert(err(c.secrets, c, {"a", b = "c"}):find("not both"))
+assert(err(c.secret, c, "app/db/password\0x"):find("NUL byte"))
+assert(err(c.secrets, c, {x = "app/db/password\0x"}):find("NUL byte"))
 io.write("done")
 ''')
         self.assertEqual((r.returncode, r.stdout), (0, b"done"), r.stderr)
@@ -584,6 +611,20 @@ io.write("done")
         self.assertIn(b"status 401", r.stderr)
         self.assert_no_leak(r)
 
+
+    def test_echoed_value_cut_by_the_message_limit_shows_no_prefix(self):
+        value = self.value("app/db/password")
+        for pad in (190, 195):  # the 200-byte cut falls inside the value
+            self.emu.fault("secret", status=422, body={"error": {
+                "code": "unprocessable",
+                "message": "x" * pad + value.decode() + " is not allowed"}})
+            r = self.lua('local c = require("conjur").connect()\n'
+                         'c:secrets{"app/db/password", "app/db/username"}\n'
+                         'c:secret("app/db/username")\n')
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn(b"status 422: xxxx", r.stderr)
+            self.assertNotIn(value[:6], r.stderr)
+            self.assert_no_leak(r)
 
 if __name__ == "__main__":
     unittest.main()

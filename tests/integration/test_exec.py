@@ -130,6 +130,33 @@ class ExecTest(unittest.TestCase):
         self.assertEqual(env["KEEP"], b"kept")
         self.assertEqual(env["A"], b"app_user")
 
+    def test_child_inherits_no_network_connection(self):
+        # every TCP socket the child holds, by inode from /proc/net/tcp*
+        probe = textwrap.dedent("""
+            import os, sys
+            inodes = set()
+            for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+                try:
+                    with open(table) as f:
+                        inodes |= {line.split()[9] for line in list(f)[1:]}
+                except OSError:
+                    pass
+            held = []
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    target = os.readlink("/proc/self/fd/" + fd)
+                except OSError:
+                    continue
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    held.append(fd)
+            print(" ".join(held))
+        """)
+        for entry in ("A: !var app/db/username\n",          # replaces itself
+                      "A: !var:file app/db/username\n"):    # supervises
+            r = self.exec(entry, cmd=[sys.executable, "-c", probe])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.strip(), b"", "TCP sockets leaked to the child")
+
     def test_literals_and_tags(self):
         r = self.exec("""
             PLAIN: hello

@@ -227,6 +227,24 @@ class IdentityTest(unittest.TestCase):
         self.assertIn("IDENTITY_HEADER was refused", line)
         self.assertNotIn("wrong-header-value", line)
 
+    def test_echoed_header_cut_by_the_message_limit_shows_no_prefix(self):
+        header = self.emu.state["app_service"]["identity_header"]
+        for pad in (500, 505):  # the cut falls inside the echoed header
+            self.emu.fault("app_service", status=400, body={
+                "error": "bad_request",
+                "error_description": "x" * pad + header + " was refused"})
+            line = self.fails(self.env("app_service"))
+            self.assertIn("answered 400 bad_request", line)
+            self.assertNotIn(header[:8], line)
+
+    def test_doctor_report_masks_an_echoed_header(self):
+        header = self.emu.state["app_service"]["identity_header"]
+        self.emu.fault("app_service", status=400, body={
+            "error": "bad_request", "error_description": "got " + header})
+        r = self.run_az("doctor", env=self.env("app_service"), verbose=False)
+        self.assertNotEqual(r.returncode, 0)  # 3: no Conjur URL here
+        self.assertIn(b"bad_request: got *****", r.stdout)
+
     def test_slot_warns_and_gives_no_snippet(self):
         self.emu.patch({"azure": {"app_service": {"slot": "staging"}}})
         r = self.run_az("identity", env=self.env("app_service"))
@@ -324,6 +342,11 @@ class IdentityTest(unittest.TestCase):
 
     def test_arc_challenge_with_two_equals_is_refused(self):
         self.assertIn("not 'Basic realm=<key file>'", self.arc_realm("/a=b.key"))
+
+    def test_arc_challenge_with_control_bytes_is_refused_unquoted(self):
+        line = self.arc_realm("/tmp/\x1b[2J\x1b]0;pwned\x07.key")
+        self.assertIn("not 'Basic realm=<key file>'", line)
+        self.assertNotIn("\x1b", line)
 
     # ---- static token -------------------------------------------------------------
 

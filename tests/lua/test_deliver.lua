@@ -193,6 +193,13 @@ local tpath = dir:file("token", secret("t0k"))
 tap.equal("tempdir: file path", tpath, dir:path() .. "/token")
 tap.raises("tempdir: plain names only", function() dir:file("../x", "y") end,
   "a plain file name")
+tap.raises("tempdir: NUL in a name", function() dir:file("a\0b", "y") end,
+  "holds a NUL byte")
+tap.raises("file: NUL in the path", function()
+  deliver.file(dir:path() .. "/f\0.bak", "y")
+end, "holds a NUL byte")
+tap.check("file: nothing written for a NUL path",
+  io.open(dir:path() .. "/f") == nil)
 dir:remove()
 tap.check("tempdir: removed", io.open(tpath) == nil)
 tap.raises("tempdir: use after remove", function() dir:path() end,
@@ -203,6 +210,9 @@ tap.check("tempdir: tostring", tostring(dir):find("removed") ~= nil)
 tap.raises("exec: secret in argv", function()
   deliver.exec({ "echo", secret("pw") }, { supervise = true })
 end, "argument 2 of the command is a secret")
+tap.raises("exec: NUL in argv", function()
+  deliver.exec({ "echo", "a\0b" }, { supervise = true })
+end, "argument 2 of the command holds a NUL byte")
 tap.raises("exec: empty argv", function() deliver.exec({}) end,
   "the command is empty")
 tap.raises("exec: unknown option", function()

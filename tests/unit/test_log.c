@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -87,8 +88,35 @@ static void test_levels(void)
     CHECK(strstr(out, "shown") != NULL, "error lines show at error level");
 }
 
+/* A value longer than the line limit is masked before the line is cut. */
+static void test_long_value_is_masked_before_the_cut(void)
+{
+    static char secret[10001], msg[10101], out[20000];
+
+    memset(secret, 'Q', 5000);
+    memset(secret + 5000, 'R', 5000);
+    secret[10000] = '\0';
+    az_mask_add(secret, strlen(secret));
+    snprintf(msg, sizeof msg, "script.lua:3: %s", secret);
+
+    capture(0, msg, out, sizeof out);
+    CHECK(strchr(out, 'Q') == NULL && strchr(out, 'R') == NULL,
+          "no part of a value longer than a log line shows");
+    CHECK(strcmp(out, "azconjur: error: script.lua:3: *****\n") == 0,
+          "a long value shows as the mask");
+
+    memset(msg, 'x', 8180);
+    snprintf(msg + 8180, sizeof msg - 8180, "%s", "s3cr3t-V@lue");
+    az_mask_add("s3cr3t-V@lue", 12);
+    capture(0, msg, out, sizeof out);
+    CHECK(strstr(out, "s3cr") == NULL,
+          "a value across the line limit shows no prefix");
+    az_mask_clear();
+}
+
 void suite_log(void)
 {
     test_masking();
+    test_long_value_is_masked_before_the_cut();
     test_levels();
 }
