@@ -7,8 +7,9 @@
  * value, only what is wrong with it and where.
  *
  * Caveats:
- *  - dotenv has no standard.  We write NAME="..." with \\, \", \$, \n and
- *    \r escaped and every other byte as it is; readers that honour those
+ *  - dotenv has no standard.  We write NAME="..." with \\, \", \$, \`, \n
+ *    and \r escaped and every other byte as it is (so a shell that sources
+ *    the file runs nothing); readers that honour those
  *    escapes (docker compose, python-dotenv, Node's dotenv for \n and \r)
  *    get the value back.  See docs/lua-api.md.
  *  - properties files are written in ASCII with \uXXXX escapes, the form
@@ -198,7 +199,8 @@ int az_enc_dotenv(az_buf *out, const unsigned char *v, size_t n, az_error *err)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = v[i];
         int rc;
-        if (c == '\\' || c == '"' || c == '$')
+        /* the backtick too: a shell that sources the file would run it */
+        if (c == '\\' || c == '"' || c == '$' || c == '`')
             rc = putc_(out, '\\', err) || putc_(out, c, err);
         else if (c == '\n')
             rc = puts_(out, "\\n", err);

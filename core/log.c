@@ -177,13 +177,54 @@ static void write_all(const char *buf, size_t len)
     }
 }
 
-/* Append `s` as the body of a JSON string (no quotes) to out. */
+/*
+ * Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when the
+ * bytes there are not one (stray continuation, overlong form, surrogate,
+ * past U+10FFFF, cut short).
+ */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    }
+    return n;
+}
+
+/*
+ * Append `s` as the body of a JSON string (no quotes) to out.  Bytes that
+ * are not UTF-8 (a script may log binary text) become U+FFFD, so every
+ * line stays valid JSON.
+ */
 static size_t json_escape(const char *s, char *out, size_t cap)
 {
     size_t o = 0;
 
-    for (; *s && o + 7 < cap; s++) {
+    while (*s && o + 7 < cap) {
         unsigned char c = (unsigned char)*s;
+        size_t seq = utf8_sequence((const unsigned char *)s);
         if (c == '"' || c == '\\') {
             out[o++] = '\\';
             out[o++] = (char)c;
@@ -195,9 +236,14 @@ static size_t json_escape(const char *s, char *out, size_t cap)
             out[o++] = 't';
         } else if (c < 0x20) {
             o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+        } else if (seq == 0) {
+            o += (size_t)snprintf(out + o, cap - o, "\\ufffd");
+            seq = 1;
         } else {
-            out[o++] = (char)c;
+            memcpy(out + o, s, seq);
+            o += seq;
         }
+        s += seq ? seq : 1;
     }
     out[o] = '\0';
     return o;

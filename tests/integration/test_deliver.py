@@ -57,6 +57,19 @@ class DeliverProcessTest(unittest.TestCase):
         kw.setdefault("env", self.env)
         return azconjur("run", self.script(body), **kw)
 
+    def test_sourced_dotenv_runs_nothing(self):
+        marker = self.path("ran")
+        hostile = "`touch %s`$(touch %s)'\"\\x" % (marker, marker)
+        r = self.run_lua("""
+local f = deliver.format({ V = secret(%s) }, "dotenv")
+deliver.file(%s, f)
+""" % (lua_str(hostile), lua_str(self.path("app.env"))))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sh = subprocess.run(["sh", "-c", '. "$1"; printf %s "$V"', "sh", self.path("app.env")],
+                            capture_output=True, env=self.env)
+        self.assertFalse(os.path.exists(marker), "sourcing the dotenv file ran a command")
+        self.assertEqual(sh.stdout.decode(), hostile)
+
     def test_exec_in_place_passes_value_byte_for_byte(self):
         r = self.run_lua("""
 deliver.exec({ %s, "-c", "import os,sys; sys.stdout.buffer.write(" ..

@@ -105,6 +105,7 @@ local more = {
   { "empty json", {}, "json", "{}\n" },
   { "empty yaml", {}, "yaml", "{}\n" },
   { "empty dotenv", {}, "dotenv", "" },
+  { "dotenv escapes backticks", { A = "`id`" }, "dotenv", 'A="\\`id\\`"\n' },
   { "json NUL", { X = "\0" }, "json", '{\n  "X": "\\u0000"\n}\n' },
   { "yaml keys are quoted", { ["true"] = "yes" }, "yaml", '"true": "yes"\n' },
   { "properties key escapes", { ["a b=c:d"] = " lead" }, "properties",

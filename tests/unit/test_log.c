@@ -57,6 +57,12 @@ static void test_masking(void)
     CHECK(strstr(out, "\"level\":\"error\"") && strstr(out, "\"time\":\""),
           "json log line has time and level");
 
+    capture(1, "bin \xff\xc3 ok \xc3\xa9 \xed\xa0\x80 \xf0\x9f\x94\x91", out,
+            sizeof out);
+    CHECK(strstr(out, "\"msg\":\"bin \\ufffd\\ufffd ok \xc3\xa9 "
+                      "\\ufffd\\ufffd\\ufffd \xf0\x9f\x94\x91\"") != NULL,
+          "json log line replaces bytes that are not UTF-8");
+
     capture(1, "quote \" and\nnewline", out, sizeof out);
     CHECK(strstr(out, "quote \\\" and\\nnewline") != NULL,
           "json log line escapes quotes and newlines");
