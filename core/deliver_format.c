@@ -20,6 +20,7 @@
 
 #include "base64.h"
 #include "deliver.h"
+#include "http.h"
 
 static int oom(az_error *err)
 {
@@ -153,22 +154,9 @@ int az_enc_json(az_buf *out, const unsigned char *v, size_t n, az_error *err)
 int az_enc_urlencode(az_buf *out, const unsigned char *v, size_t n,
                      az_error *err)
 {
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = v[i];
-        int unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                         (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-                         c == '_' || c == '~';
-        if (unreserved) {
-            if (putc_(out, c, err) != 0)
-                return -1;
-        } else {
-            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            if (put(out, esc, 3, err) != 0)
-                return -1;
-        }
-    }
+    /* the same RFC 3986 rule the HTTP layer uses for URLs */
+    if (az_url_encode(out, (const char *)v, n) != 0)
+        return oom(err);
     return 0;
 }
 
