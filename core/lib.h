@@ -13,7 +13,8 @@ int az_luaopen_azure(lua_State *L);
 int az_luaopen_base64(lua_State *L);
 int az_luaopen_conjur(lua_State *L);
 int az_luaopen_deliver(lua_State *L);
-int az_luaopen_diag(lua_State *L); /* internal: azconjur.diag */
+int az_luaopen_diag(lua_State *L);  /* internal: azconjur.diag */
+int az_luaopen_stdin(lua_State *L); /* internal: azconjur.stdin */
 int az_luaopen_env(lua_State *L);
 int az_luaopen_json(lua_State *L);
 int az_luaopen_log(lua_State *L);

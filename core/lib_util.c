@@ -187,6 +187,7 @@ void az_open_builtin_libs(lua_State *L)
     az_preload(L, "conjur", az_luaopen_conjur);
     az_preload(L, "deliver", az_luaopen_deliver);
     az_preload(L, "azconjur.diag", az_luaopen_diag);
+    az_preload(L, "azconjur.stdin", az_luaopen_stdin);
     az_preload(L, "env", az_luaopen_env);
     az_preload(L, "json", az_luaopen_json);
     az_preload(L, "log", az_luaopen_log);

@@ -3,7 +3,8 @@
 --
 -- Stream mode (no argument): one variable id per stdin line, one line of
 -- standard base64 per id on stdout, in order, flushed at once because
--- summon waits for each answer.  Nothing goes to stderr unless an id
+-- summon waits for the answers.  Ids already waiting on stdin are read in
+-- one batch request.  Nothing goes to stderr unless an id
 -- fails, since summon treats any stderr output as "stream mode not
 -- supported" and falls back to legacy mode.  On a failure we stop after
 -- the message: answering the next ids would shift them onto the wrong
@@ -32,19 +33,26 @@ local function err(exit_code, code, fmt, ...)
     exit_code = exit_code }, { __tostring = function(e) return e.message end })
 end
 
+-- Paths that arrive together (summon writes them all at once) are read in
+-- one batch; each answer still goes out in input order.
 local function stream(connect)
+  local reader = require("azconjur.stdin").reader()
   local client
-  local n = 0
-  for line in io.stdin:lines() do
-    n = n + 1
-    line = line:gsub("\r$", "")
-    if line == "" then
-      error(err(2, "usage", "provider: line %d of stdin is empty; expected " ..
-        "a variable id", n), 0)
+  for lines, first in reader.next, reader do
+    for i, line in ipairs(lines) do
+      if line == "" then
+        error(err(2, "usage", "provider: line %d of stdin is empty; expected " ..
+          "a variable id", first + i - 1), 0)
+      end
     end
     client = client or connect()
-    local value = client:secret(line)
-    deliver.stdout(base64.encode(value) .. "\n")
+    -- When the batch fails, read singly instead: the ids before the one at
+    -- fault still get their answers, and the error names that one.
+    local ok, values = pcall(client.secrets, client, lines)
+    for _, line in ipairs(lines) do
+      local value = ok and values[line] or client:secret(line)
+      deliver.stdout(base64.encode(value) .. "\n")
+    end
   end
   return 0
 end

@@ -88,7 +88,11 @@ class ProviderTest(unittest.TestCase):
                 self.assertTrue(line.endswith(b"\n"))
                 self.assertEqual(base64.b64decode(line[:-1], validate=True),
                                  VALUES[ident], ident)
-            self.assertEqual(self.emu.counts().get("authn_azure"), 1)
+            counts = self.emu.counts()
+            self.assertEqual(counts.get("authn_azure"), 1)
+            # the paths arrived together: one batch request, no single reads
+            self.assertEqual(counts.get("batch"), 1, counts)
+            self.assertIsNone(counts.get("secret"), counts)
 
     def test_stream_mode_answers_each_line_at_once(self):
         proc = self.start()
@@ -114,6 +118,21 @@ class ProviderTest(unittest.TestCase):
         self.assertIn(b"app/nope", err)
         for v in VALUES.values():
             self.assertNotIn(v, err)
+
+    def test_stream_mode_line_endings(self):
+        # a last line without newline still counts; CRLF lines are accepted
+        proc = self.start()
+        out, err = proc.communicate(b"app/tricky\r\napp/db/password", timeout=60)
+        self.assertEqual((proc.returncode, err), (0, b""))
+        self.assertEqual(out.splitlines(), [base64.b64encode(VALUES["app/tricky"]),
+                                            base64.b64encode(VALUES["app/db/password"])])
+
+    def test_stream_mode_refuses_an_endless_line(self):
+        proc = self.start()
+        out, err = proc.communicate(b"x" * 70000, timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertEqual(out, b"")
+        self.assertIn(b"stdin line 1 is longer than 65536 bytes", err)
 
     def test_stream_mode_blank_line_is_an_error(self):
         proc = self.start()
