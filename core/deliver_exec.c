@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "harden.h"
 
 static const int forwarded[] = {SIGINT,  SIGTERM, SIGHUP,
                                 SIGQUIT, SIGUSR1, SIGUSR2};
@@ -112,6 +113,7 @@ int az_exec_replace(const char *path, char *const argv[], char *const envp[],
                     az_error *err)
 {
     fflush(NULL);
+    az_fd_cloexec_ours();
     execve(path, argv, envp);
     return cannot_run(err, path, errno);
 }
@@ -143,6 +145,7 @@ static void run_child(int report_fd, const sigset_t *oldmask, const char *path,
     for (size_t i = 0; i < NFORWARDED; i++)
         sigaction(forwarded[i], &dfl, NULL);
     sigprocmask(SIG_SETMASK, oldmask, NULL);
+    az_fd_cloexec_ours();
 
     execve(path, argv, envp);
 

@@ -11,4 +11,17 @@
  */
 int az_harden_process(void);
 
+/*
+ * Remember which descriptors above stderr the process was started with
+ * (systemd socket activation, a parent's pipes).  Call once, first thing.
+ */
+void az_fd_note_inherited(void);
+
+/*
+ * Mark close-on-exec every descriptor above stderr that we opened
+ * ourselves (libcurl's sockets and wakeup pair, files), so a child started
+ * with execve gets what we inherited and nothing of ours.
+ */
+void az_fd_cloexec_ours(void);
+
 #endif

@@ -267,6 +267,7 @@ int main(int argc, char **argv)
     az_error err;
     int code;
 
+    az_fd_note_inherited();
     atexit(az_mask_clear); /* also after os.exit() from a script */
 
     if (az_harden_process() != 0)

@@ -157,6 +157,31 @@ class ExecTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual(r.stdout.strip(), b"", "TCP sockets leaked to the child")
 
+    def test_child_gets_inherited_descriptors_and_none_of_ours(self):
+        # a descriptor azconjur was started with (socket activation, a
+        # parent's pipe) reaches the child; curl's sockets and every other
+        # descriptor azconjur opened do not
+        probe = "import os; print(' '.join(sorted(os.listdir('/proc/self/fd'), key=int)))"
+        path = os.path.join(self.tmp.name, "inherit.yml")
+        read_end, write_end = os.pipe()
+        try:
+            for entry in ("A: !var app/db/username\n",          # replaces itself
+                          "A: !var:file app/db/username\n"):    # supervises
+                with open(path, "w") as f:
+                    f.write(entry)
+                r = subprocess.run([AZCONJUR, "exec", "-f", path, "--", sys.executable, "-c",
+                                    probe], env=self.env, capture_output=True, timeout=60,
+                                   pass_fds=(write_end,))
+                self.assertEqual(r.returncode, 0, r.stderr)
+                fds = [int(x) for x in r.stdout.split()]
+                extra = [fd for fd in fds if fd > 2]
+                # the probe's own listing descriptor is the one other entry
+                self.assertIn(write_end, extra, entry)
+                self.assertEqual(len(extra), 2, (entry, extra))
+        finally:
+            os.close(read_end)
+            os.close(write_end)
+
     def test_literals_and_tags(self):
         r = self.exec("""
             PLAIN: hello
