@@ -357,6 +357,46 @@ static const char *tls_hint(const char *detail)
     return "check the server certificate and CONJUR_CERT_FILE";
 }
 
+/*
+ * The proxy variable libcurl may have used for url, or NULL.  libcurl
+ * 7.88 cannot say whether a transfer went through a proxy, so this names
+ * the variable that applies to the scheme and lets NO_PROXY be checked by
+ * the reader.
+ */
+static const char *proxy_variable(const az_http *h, const char *url)
+{
+    static const char *const https_vars[] = {"https_proxy", "HTTPS_PROXY",
+                                             "all_proxy", "ALL_PROXY", NULL};
+    static const char *const http_vars[] = {"http_proxy", "all_proxy",
+                                            "ALL_PROXY", NULL};
+
+    if (h->opts.no_proxy)
+        return NULL;
+    const char *const *vars =
+        strncmp(url, "https:", 6) == 0 ? https_vars : http_vars;
+    for (; *vars; vars++) {
+        const char *v = getenv(*vars);
+        if (v && *v)
+            return *vars;
+    }
+    return NULL;
+}
+
+/* "; HTTPS_PROXY is set: ..." when a proxy may be the one that failed. */
+static const char *proxy_note(const az_http *h, const char *url)
+{
+    static char note[160];
+    const char *var = proxy_variable(h, url);
+
+    if (!var)
+        return "";
+    snprintf(note, sizeof note,
+             "; %s is set, so the request may have gone through that proxy: "
+             "check it, or list the host in NO_PROXY",
+             var);
+    return note;
+}
+
 static int report_failure(az_http *h, const az_http_request *req,
                           az_http_response *resp, CURLcode rc, az_error *err)
 {
@@ -370,9 +410,9 @@ static int report_failure(az_http *h, const az_http_request *req,
         return az_fail(err, h->opts.exit_code, "network", 0,
                        "%s (%s) sent a response larger than %zu bytes",
                        req->what, req->url, h->opts.max_body);
-    return az_fail(err, h->opts.exit_code, "network", 0, "%s (%s): %s: %s",
+    return az_fail(err, h->opts.exit_code, "network", 0, "%s (%s): %s: %s%s",
                    req->what, req->url, az_http_failure_text(resp->failure),
-                   detail);
+                   detail, proxy_note(h, req->url));
 }
 
 /* ---- perform ------------------------------------------------------------- */
