@@ -19,6 +19,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "secret.h"
+#include "utf8.h"
 
 typedef struct get_options {
     long version;
@@ -95,42 +96,6 @@ static int write_out(const void *data, size_t len)
     return fflush(stdout) == 0 ? 0 : -1;
 }
 
-/* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF */
-static int valid_utf8(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t more;
-        unsigned cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            more = 1, cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            more = 2, cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3, cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + more >= n)
-            return 0;
-        for (size_t k = 1; k <= more; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (more == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += more + 1;
-    }
-    return 1;
-}
-
 /* Append s as a JSON string literal, quotes included. */
 static int json_string(az_buf *b, const unsigned char *s, size_t n)
 {
@@ -200,7 +165,7 @@ static int render(lua_State *L, int argc, char **argv, const get_options *o,
         lua_getfield(L, values, id);
         const az_secret *s = az_secret_check(L, -1);
         lua_pop(L, 1); /* the table still holds it */
-        if (!single && !o->base64 && !valid_utf8(s->bytes, s->len)) {
+        if (!single && !o->base64 && !az_utf8_valid(s->bytes, s->len)) {
             return az_fail(err, AZ_EXIT_RUNTIME, "encoding", 0,
                            "the value of '%s' is not valid UTF-8 and cannot "
                            "go into JSON; add --base64",

@@ -21,6 +21,7 @@
 #include "base64.h"
 #include "deliver.h"
 #include "http.h"
+#include "utf8.h"
 
 static int oom(az_error *err)
 {
@@ -51,43 +52,6 @@ static int no_nul(const unsigned char *v, size_t n, const char *what,
     return az_fail(err, AZ_EXIT_RUNTIME, "bad_input", 0,
                    "holds a NUL byte at offset %zu, which %s cannot carry",
                    (size_t)(nul - v), what);
-}
-
-/*
- * Length of the UTF-8 sequence at v[i], with its code point in *cp, or 0
- * when it is not well formed (overlong forms, surrogates and values past
- * U+10FFFF included).
- */
-static size_t utf8_next(const unsigned char *v, size_t n, size_t i,
-                        unsigned long *cp)
-{
-    unsigned char c = v[i];
-    size_t len;
-    unsigned long min;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, min = 0x80, *cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, min = 0x800, *cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, min = 0x10000, *cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n - i < len)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((v[i + k] & 0xc0) != 0x80)
-            return 0;
-        *cp = (*cp << 6) | (v[i + k] & 0x3f);
-    }
-    if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-        return 0;
-    return len;
 }
 
 static int bad_utf8(size_t offset, const char *what, az_error *err)
@@ -126,7 +90,7 @@ int az_enc_json(az_buf *out, const unsigned char *v, size_t n, az_error *err)
 
     for (size_t i = 0; i < n;) {
         unsigned long cp;
-        size_t len = utf8_next(v, n, i, &cp);
+        size_t len = az_utf8_next(v, n, i, &cp);
         int rc = 0;
 
         if (!len)
@@ -214,7 +178,7 @@ int az_enc_yaml(az_buf *out, const unsigned char *v, size_t n, az_error *err)
 
     for (size_t i = 0; i < n;) {
         unsigned long cp;
-        size_t len = utf8_next(v, n, i, &cp);
+        size_t len = az_utf8_next(v, n, i, &cp);
         char esc[12];
         int rc;
 
@@ -259,7 +223,7 @@ int az_enc_properties(az_buf *out, const unsigned char *v, size_t n, int is_key,
 {
     for (size_t i = 0; i < n;) {
         unsigned long cp;
-        size_t len = utf8_next(v, n, i, &cp);
+        size_t len = az_utf8_next(v, n, i, &cp);
         int rc;
 
         if (!len)

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "log.h"
+#include "utf8.h"
 
 #define LINE_MAX_BYTES 8192
 
@@ -178,42 +179,6 @@ static void write_all(const char *buf, size_t len)
 }
 
 /*
- * Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when the
- * bytes there are not one (stray continuation, overlong form, surrogate,
- * past U+10FFFF, cut short).
- */
-static size_t utf8_sequence(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    }
-    return n;
-}
-
-/*
  * Append `s` as the body of a JSON string (no quotes) to out.  Bytes that
  * are not UTF-8 (a script may log binary text) become U+FFFD, so every
  * line stays valid JSON.
@@ -221,10 +186,13 @@ static size_t utf8_sequence(const unsigned char *s)
 static size_t json_escape(const char *s, char *out, size_t cap)
 {
     size_t o = 0;
+    const char *end = s + strlen(s);
+    unsigned long cp;
 
     while (*s && o + 7 < cap) {
         unsigned char c = (unsigned char)*s;
-        size_t seq = utf8_sequence((const unsigned char *)s);
+        size_t seq =
+            az_utf8_next((const unsigned char *)s, (size_t)(end - s), 0, &cp);
         if (c == '"' || c == '\\') {
             out[o++] = '\\';
             out[o++] = (char)c;

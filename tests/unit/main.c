@@ -33,6 +33,7 @@ int main(void)
     suite_jwt();
     suite_log();
     suite_runtime();
+    suite_utf8();
 
     printf("1..%d\n", count);
     return failed ? 1 : 0;

@@ -23,5 +23,6 @@ void suite_http(void);
 void suite_jwt(void);
 void suite_log(void);
 void suite_runtime(void);
+void suite_utf8(void);
 
 #endif
