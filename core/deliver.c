@@ -488,6 +488,9 @@ static int deliver_file(lua_State *L)
 
 /* ---- exec --------------------------------------------------------------- */
 
+/* Revealed values this long or longer are refused in argv (see log.h). */
+#define ARGV_SECRET_MIN 6
+
 /*
  * The argv array, strings only, in a userdata the collector frees.  A
  * secret is refused: every local user can read a command line.  MAY_LJMP
@@ -512,6 +515,14 @@ static char **build_argv(lua_State *L, int idx)
             luaL_error(L, "argument %d of the command is not a string", (int)i);
         if (strlen(lua_tostring(L, -1)) != lua_rawlen(L, -1))
             luaL_error(L, "argument %d of the command holds a NUL byte",
+                       (int)i);
+        if (az_mask_found(lua_tostring(L, -1), lua_rawlen(L, -1),
+                          ARGV_SECRET_MIN))
+            luaL_error(L,
+                       "argument %d of the command contains the value of a "
+                       "secret read in this run (revealed?): a command line "
+                       "is visible to every local user, pass it in env "
+                       "instead",
                        (int)i);
         argv[i - 1] = (char *)lua_tostring(L, -1); /* anchored by the table */
         lua_pop(L, 1);

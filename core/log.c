@@ -126,6 +126,16 @@ size_t az_mask_count(void)
     return mask_len;
 }
 
+int az_mask_found(const char *s, size_t len, size_t min_len)
+{
+    for (size_t i = 0; i < mask_len; i++) {
+        if (masks[i].len >= min_len &&
+            memmem(s, len, masks[i].bytes, masks[i].len))
+            return 1;
+    }
+    return 0;
+}
+
 /* Length of the longest registered value that starts at `p`, or 0. */
 static size_t longest_mask_at(const char *p, size_t left)
 {

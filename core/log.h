@@ -62,6 +62,13 @@ void az_mask_clear(void);
 size_t az_mask_count(void);
 
 /*
+ * 1 when `s` contains a registered value of at least min_len bytes.  The
+ * floor keeps very short values (which also occur by chance) from
+ * raising false alarms.
+ */
+int az_mask_found(const char *s, size_t len, size_t min_len);
+
+/*
  * Copy `in` to `out` (capacity `outcap`, always NUL-terminated) with every
  * registered value replaced by AZ_MASK.  Returns the length written; a
  * result that does not fit is cut short.

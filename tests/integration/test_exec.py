@@ -182,6 +182,19 @@ class ExecTest(unittest.TestCase):
             os.close(read_end)
             os.close(write_end)
 
+    def test_revealed_value_refused_in_argv(self):
+        # a revealed value is a plain Lua string, but still a secret's bytes:
+        # deliver.exec refuses it in argv (visible to every local user)
+        script = os.path.join(self.tmp.name, "argv.lua")
+        with open(script, "w") as f:
+            f.write('local c = require("conjur").connect()\n'
+                    'local pw = c:secret("app/db/password"):reveal()\n'
+                    'require("deliver").exec({ "echo", "--password=" .. pw })\n')
+        r = azconjur("run", script, env=self.env)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(b"argument 2 of the command contains the value of a secret", r.stderr)
+        self.assert_no_leak(r)
+
     def test_literals_and_tags(self):
         r = self.exec("""
             PLAIN: hello

@@ -72,6 +72,13 @@ static void test_masking(void)
     CHECK(n == 4 && strcmp(small, "x***") == 0,
           "mask_apply cuts short output safely");
 
+    CHECK(az_mask_found("x=s3cr3t-V@lue;", 15, 6),
+          "mask_found sees a registered value");
+    CHECK(!az_mask_found("x=s3cr3t-V@lu", 13, 6),
+          "mask_found needs the whole value");
+    CHECK(!az_mask_found("x=s3cr3t-V@lue;", 15, 40),
+          "mask_found ignores values under the floor");
+
     az_mask_clear();
     CHECK(az_mask_count() == 0, "mask clear empties the registry");
 }
