@@ -18,6 +18,7 @@ typedef struct az_command {
     const char *synopsis;     /* shown by `help` */
     int default_level;        /* log level before -v/-q */
     int operands_end_options; /* 1: global options stop at the first operand */
+    const char *details; /* `CMD --help` text; NULL: the command prints it */
 } az_command;
 
 /* Print one usage error line and return AZ_EXIT_USAGE. */

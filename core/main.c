@@ -29,35 +29,69 @@ static int cmd_help(lua_State *L, int argc, char **argv);
 static int cmd_version(lua_State *L, int argc, char **argv);
 
 /* clang-format off */
+static const char run_details[] =
+    "usage: azconjur run SCRIPT [ARG...]\n\n"
+    "Run a Lua 5.4 script with azconjur's modules (azure, conjur, deliver,\n"
+    "json, yaml, base64, env, log).  SCRIPT '-' reads it from stdin.  The\n"
+    "script gets `arg` and `...` as under lua(1); options after SCRIPT are\n"
+    "the script's.  An uncaught error prints a traceback and exits 1.\n"
+    "API: docs/lua-api.md\n";
+static const char get_details[] =
+    "usage: azconjur get [--version N] [--base64] ID...\n\n"
+    "Print secret values.  One ID: its raw bytes, no newline added.  Several:\n"
+    "one JSON object keyed by the ids as given (read in batches); a value\n"
+    "that is not UTF-8 needs --base64, which base64-encodes every value.\n"
+    "IDs as written in policy (data/app/db/password) or fully qualified\n"
+    "(conjur:variable:data/app/db/password).  --version N reads version N\n"
+    "(absolute, as Conjur numbers them).\n"
+    "Exit: 3 configuration, 4 no Azure token, 5 refused, 6 missing or not\n"
+    "permitted, 7 Conjur unreachable or TLS.\n";
+static const char token_details[] =
+    "usage: azconjur token [--header]\n\n"
+    "Print a Conjur access token, base64, ready for\n"
+    "  Authorization: Token token=\"...\"\n"
+    "--header prints that whole header value.  The token is a credential:\n"
+    "keep it out of logs and command lines.\n";
+static const char identity_details[] =
+    "usage: azconjur identity [--resource R] [--json]\n\n"
+    "Get the Azure token this host would present and show, never the token\n"
+    "itself: its source and expiry, the identity (oid, xms_mirid,\n"
+    "subscription, resource group, kind) and the Conjur host annotations\n"
+    "that would match it, ready to paste into policy.\n";
+static const char help_details[] =
+    "usage: azconjur help [COMMAND]\n";
+static const char version_details[] =
+    "usage: azconjur version\n";
+
 static const az_command commands[] = {
     {"run", az_cmd_run,
      "run SCRIPT [ARG...]      run a Lua script (- reads stdin)",
-     AZ_LOG_INFO, 1},
+     AZ_LOG_INFO, 1, run_details},
     {"exec", az_cmd_exec,
      "exec [OPTS] CMD [ARG...] run CMD with the secrets of secrets.yml",
-     AZ_LOG_WARN, 1},
+     AZ_LOG_WARN, 1, NULL},
     {"get", az_cmd_get,
      "get [--version N] ID...  print secret values (--base64)",
-     AZ_LOG_WARN, 0},
+     AZ_LOG_WARN, 0, get_details},
     {"token", az_cmd_token,
      "token [--header]         print a Conjur access token",
-     AZ_LOG_WARN, 0},
+     AZ_LOG_WARN, 0, token_details},
     {"identity", az_cmd_identity,
      "identity [--resource R]  show the Azure identity this host presents",
-     AZ_LOG_WARN, 0},
+     AZ_LOG_WARN, 0, identity_details},
     {"doctor", az_cmd_doctor,
      "doctor [--json] [ID]     check every step, explain what is wrong",
-     AZ_LOG_ERROR, 0},
+     AZ_LOG_ERROR, 0, NULL},
     {"provider", az_cmd_provider,
      "provider [ID]            act as a summon provider",
-     AZ_LOG_ERROR, 1},
+     AZ_LOG_ERROR, 1, NULL},
     {"help", cmd_help,
-     "help                     show this help",
-     AZ_LOG_WARN, 0},
+     "help [COMMAND]           show this help, or a command's",
+     AZ_LOG_WARN, 0, help_details},
     {"version", cmd_version,
      "version                  show version and libraries",
-     AZ_LOG_WARN, 0},
-    {NULL, NULL, NULL, 0, 0},
+     AZ_LOG_WARN, 0, version_details},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };
 /* clang-format on */
 
@@ -86,11 +120,33 @@ static void print_usage(FILE *out)
         out);
 }
 
+static const az_command *find_command(const char *name);
+
+static int is_help_flag(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* `help` alone, or `help COMMAND` for one command's text. */
 static int cmd_help(lua_State *L, int argc, char **argv)
 {
-    (void)L, (void)argc, (void)argv;
-    print_usage(stdout);
-    return AZ_EXIT_OK;
+    if (argc < 2) {
+        print_usage(stdout);
+        return AZ_EXIT_OK;
+    }
+
+    const az_command *cmd = find_command(argv[1]);
+    if (!cmd)
+        return az_usage_error("help: unknown command '%s'", argv[1]);
+    if (cmd->details) {
+        fputs(cmd->details, stdout);
+        return AZ_EXIT_OK;
+    }
+
+    /* commands written in Lua print their own usage for --help */
+    char flag[] = "--help";
+    char *args[] = {argv[1], flag, NULL};
+    return cmd->run(L, 2, args);
 }
 
 static int cmd_version(lua_State *L, int argc, char **argv)
@@ -227,6 +283,11 @@ static int pmain(lua_State *L)
     }
     apply_log_level(&g, cmd);
 
+    if (cargc >= 2 && cmd->details && is_help_flag(argv[i + 1])) {
+        fputs(cmd->details, stdout);
+        lua_pushinteger(L, AZ_EXIT_OK);
+        return 1;
+    }
     lua_pushinteger(L, cmd->run(L, cargc, argv + i));
     return 1;
 }

@@ -38,6 +38,23 @@ class CliTest(unittest.TestCase):
         self.assertIn(b"run SCRIPT", r.stdout)
         self.assertIn(b"doctor [--json] [ID]", r.stdout)
 
+    def test_every_command_explains_itself(self):
+        for command in ("run", "exec", "get", "token", "identity", "doctor", "provider",
+                        "help", "version"):
+            for argv in ((command, "--help"), (command, "-h"), ("help", command)):
+                r = azconjur(*argv, env=self.env)
+                self.assertEqual(r.returncode, 0, (argv, r.stderr))
+                self.assertTrue(r.stdout.startswith(b"usage: azconjur " + command.encode()),
+                                (argv, r.stdout[:80]))
+                self.assertEqual(r.stderr, b"", argv)
+        r = azconjur("help", "frobnicate", env=self.env)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"help: unknown command 'frobnicate'", r.stderr)
+
+    def test_help_after_a_script_belongs_to_the_script(self):
+        r, _ = self.run_script("print(...)", "--help")
+        self.assertEqual((r.returncode, r.stdout), (0, b"--help\n"))
+
     def test_version(self):
         for flag in ("version", "--version"):
             r = azconjur(flag, env=self.env)
