@@ -83,6 +83,21 @@ static int put_u16(az_buf *out, unsigned long u, az_error *err)
     return puts_(out, hex, err);
 }
 
+/* "\n", "\r" or "\t" for the three escapes every text format shares. */
+static const char *line_escape(unsigned long cp)
+{
+    switch (cp) {
+    case '\n':
+        return "\\n";
+    case '\r':
+        return "\\r";
+    case '\t':
+        return "\\t";
+    default:
+        return NULL;
+    }
+}
+
 int az_enc_json(az_buf *out, const unsigned char *v, size_t n, az_error *err)
 {
     if (putc_(out, '"', err) != 0)
@@ -97,12 +112,8 @@ int az_enc_json(az_buf *out, const unsigned char *v, size_t n, az_error *err)
             return bad_utf8(i, "JSON", err);
         if (cp == '"' || cp == '\\') {
             rc = putc_(out, '\\', err) || putc_(out, (unsigned char)cp, err);
-        } else if (cp == '\n') {
-            rc = puts_(out, "\\n", err);
-        } else if (cp == '\r') {
-            rc = puts_(out, "\\r", err);
-        } else if (cp == '\t') {
-            rc = puts_(out, "\\t", err);
+        } else if (line_escape(cp)) {
+            rc = puts_(out, line_escape(cp), err);
         } else if (cp < 0x20 || cp == 0x7f) {
             rc = put_u16(out, cp, err);
         } else {
@@ -188,14 +199,10 @@ int az_enc_yaml(az_buf *out, const unsigned char *v, size_t n, az_error *err)
             rc = putc_(out, '\\', err) || putc_(out, (unsigned char)cp, err);
         } else if (cp == 0) {
             rc = puts_(out, "\\0", err);
-        } else if (cp == '\n') {
-            rc = puts_(out, "\\n", err);
-        } else if (cp == '\r') {
-            rc = puts_(out, "\\r", err);
-        } else if (cp == '\t') {
-            rc = puts_(out, "\\t", err);
+        } else if (line_escape(cp)) {
+            rc = puts_(out, line_escape(cp), err);
         } else if (cp < 0x20 || cp == 0x7f) {
-            snprintf(esc, sizeof esc, "\\x%02lx", cp);
+            snprintf(esc, sizeof esc, "\\x%02x", (unsigned)(cp & 0xff));
             rc = puts_(out, esc, err);
         } else if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
                    cp == 0xfeff) {
@@ -230,12 +237,8 @@ int az_enc_properties(az_buf *out, const unsigned char *v, size_t n, int is_key,
             return bad_utf8(i, "a properties file", err);
         if (cp == '\\') {
             rc = puts_(out, "\\\\", err);
-        } else if (cp == '\n') {
-            rc = puts_(out, "\\n", err);
-        } else if (cp == '\r') {
-            rc = puts_(out, "\\r", err);
-        } else if (cp == '\t') {
-            rc = puts_(out, "\\t", err);
+        } else if (line_escape(cp)) {
+            rc = puts_(out, line_escape(cp), err);
         } else if (cp == '\f') {
             rc = puts_(out, "\\f", err);
         } else if (cp == '=' || cp == ':' || cp == '#' || cp == '!' ||

@@ -8,13 +8,12 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import unittest
 
-from tests.integration.emuproc import Emulators
-from tests.integration.helpers import AZCONJUR, azconjur, clean_env
+from tests.integration.emuproc import EmulatorTestCase
+from tests.integration.helpers import AZCONJUR, azconjur
 
 FIXTURE = {
     "app/db/password": b"Sup3r-S3cret-Pa55word",
@@ -41,23 +40,13 @@ CHILD = textwrap.dedent("""
 """)
 
 
-class ExecTest(unittest.TestCase):
+class ExecTest(EmulatorTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.emu = Emulators().__enter__()
-        cls.tmp = tempfile.TemporaryDirectory()
+        super().setUpClass()
         cls.child = os.path.join(cls.tmp.name, "child.py")
         with open(cls.child, "w") as f:
             f.write(CHILD)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.__exit__(None, None, None)
-        cls.tmp.cleanup()
-
-    def setUp(self):
-        self.emu.reset()
-        self.env = self.emu.conjur_env(clean_env())
 
     def secrets_file(self, text):
         path = os.path.join(self.tmp.name, "secrets.yml")

@@ -4,10 +4,9 @@ secret."""
 import base64
 import os
 import subprocess
-import tempfile
 import unittest
 
-from tests.integration.emuproc import Emulators
+from tests.integration.emuproc import EmulatorTestCase
 from tests.integration.helpers import AZCONJUR, clean_env
 
 VALUES = {
@@ -19,22 +18,12 @@ VALUES = {
 }
 
 
-class ProviderTest(unittest.TestCase):
+class ProviderTest(EmulatorTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.emu = Emulators().__enter__()
-        cls.tmp = tempfile.TemporaryDirectory()
+        super().setUpClass()
         cls.link = os.path.join(cls.tmp.name, "summon-azconjur")
         os.symlink(os.path.abspath(AZCONJUR), cls.link)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.__exit__(None, None, None)
-        cls.tmp.cleanup()
-
-    def setUp(self):
-        self.emu.reset()
-        self.env = self.emu.conjur_env(clean_env())
 
     def start(self, *args, exe=None):
         argv = [exe] if exe else [AZCONJUR, "provider"]
