@@ -70,7 +70,7 @@ const char *az_identity_source_name(void);
 int az_identity_get(lua_State *L, const az_identity_request *req,
                     const az_platform_token **tok, az_error *err);
 
-/* Forget every cached token (tests, and after Conjur reports expiry). */
+/* Forget every cached token, wiping it (main calls this at exit). */
 void az_identity_cache_clear(void);
 
 #endif

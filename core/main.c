@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "harden.h"
+#include "identity.h"
 #include "log.h"
 #include "runtime.h"
 
@@ -329,7 +330,9 @@ int main(int argc, char **argv)
     int code;
 
     az_fd_note_inherited();
-    atexit(az_mask_clear); /* also after os.exit() from a script */
+    /* wipe tokens and the mask at every exit, os.exit() from a script too */
+    atexit(az_mask_clear);
+    atexit(az_identity_cache_clear);
 
     if (az_harden_process() != 0)
         az_warn("could not disable core dumps; continuing");
